@@ -1,0 +1,50 @@
+# A newcomer needs two commands: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+PG_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+
+.PHONY: demo test test-sqlite test-postgres lint run sandbox upgrade bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP) $@
+
+demo: $(STAMP)  ## the sandbox and the real bot on embedded SQLite, scripted
+	$(BIN)/cetr-bot demo
+
+test: $(DEV_STAMP)  ## the whole suite on SQLite (and on PostgreSQL when TEST_DATABASE_URL is set)
+	$(BIN)/pytest -q
+
+test-postgres: $(DEV_STAMP)  ## the whole suite on the PostgreSQL at PG_URL
+	TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -q
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+run: $(STAMP)  ## the real bot; BOT_TOKEN from the environment or .env
+	$(BIN)/cetr-bot run
+
+sandbox: $(STAMP)
+	$(BIN)/cetr-bot sandbox
+
+upgrade: $(STAMP)
+	$(BIN)/cetr-bot db upgrade
+
+bench: $(DEV_STAMP)
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

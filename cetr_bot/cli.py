@@ -1,0 +1,221 @@
+"""The `cetr-bot` command line. Thin: parse, call the same services as the bot, print."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
+from typing import Any, NoReturn
+
+from cetr_bot.config import ConfigError, Settings, load_settings
+from cetr_bot.domain import Role, parse_review_type, parse_role
+from cetr_bot.parsing import parse_date, parse_local_datetime
+from cetr_bot.services import invitations, reviews
+from cetr_bot.services.context import Actor, Services
+from cetr_bot.services.errors import ServiceError
+from cetr_bot.text import Texts
+
+CLI = Actor.cli()
+
+
+class UsageError(Exception):
+    """Bad arguments: one clear line and exit status 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message} (see --help)")
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="cetr-bot", description="Care, Education and Treatment Review bot")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    sub.add_parser("run", help="run the bot against Telegram (needs BOT_TOKEN)")
+    sub.add_parser("demo", help="play a scripted demo on the local sandbox and embedded SQLite")
+    sandbox = sub.add_parser("sandbox", help="start the local Telegram sandbox alone")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8081)
+    db = sub.add_parser("db", help="database tasks")
+    db_sub = db.add_subparsers(dest="db_command", required=True, parser_class=Parser)
+    db_sub.add_parser("upgrade", help="apply the migrations")
+    _review_parsers(sub)
+    invite = sub.add_parser("invite", help="make an invitation link for a role in a review")
+    invite.add_argument("review_id", type=int)
+    invite.add_argument("--role", required=True, help=", ".join(r.value for r in Role))
+    revoke = sub.add_parser("revoke", help="withdraw an invitation that has not been used")
+    revoke.add_argument("participant_id", type=int)
+    return parser
+
+
+def _review_parsers(sub: Any) -> None:
+    review = sub.add_parser("review", help="set up and look at reviews")
+    review_sub = review.add_subparsers(dest="review_command", required=True, parser_class=Parser)
+    add = review_sub.add_parser("add", help="set up a review; prints its id")
+    add.add_argument("--ref", required=True, help="pseudonymous reference, never a full name")
+    add.add_argument("--type", required=True, help="community, post-admission or inpatient")
+    add.add_argument("--at", required=True, help='local date and time, "YYYY-MM-DD HH:MM"')
+    add.add_argument("--where", help="venue or video link")
+    add.add_argument("--dob", help="date of birth, YYYY-MM-DD")
+    add.add_argument("--admitted", help="admission date, YYYY-MM-DD")
+    review_sub.add_parser("list", help="upcoming reviews")
+    show = review_sub.add_parser("show", help="one review in full")
+    show.add_argument("review_id", type=int)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        settings = load_settings()
+        return _dispatch(args, settings)
+    except (UsageError, ConfigError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    logging.basicConfig(
+        level=logging.INFO if args.command == "run" else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    if args.command == "run":
+        return _run(settings)
+    if args.command == "demo":
+        from cetr_bot.demo import run_demo
+
+        return asyncio.run(run_demo())
+    if args.command == "sandbox":
+        return _sandbox(args.host, args.port)
+    if args.command == "db":
+        return asyncio.run(_with_services(settings, lambda svc, texts: _noop()))
+    handlers: dict[str, Callable[[Services, Texts], Awaitable[int]]] = {
+        "review": lambda svc, texts: _review(svc, texts, args),
+        "invite": lambda svc, texts: _invite(svc, texts, args),
+        "revoke": lambda svc, texts: _revoke(svc, texts, args),
+    }
+    return asyncio.run(_with_services(settings, handlers[args.command]))
+
+
+async def _noop() -> int:
+    print("Database is up to date.")
+    return 0
+
+
+def _run(settings: Settings) -> int:
+    if not settings.bot_token:
+        print(
+            "BOT_TOKEN is not set: put it in the environment or .env "
+            "(or try `make demo` to see the bot on the local sandbox).",
+            file=sys.stderr,
+        )
+        return 2
+    from cetr_bot.runner import serve
+
+    asyncio.run(serve(settings))
+    return 0
+
+
+def _sandbox(host: str, port: int) -> int:
+    from cetr_bot.sandbox import serve_forever
+
+    print(f"Telegram sandbox on http://{host}:{port} (Ctrl+C to stop)", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve_forever(host, port))
+    return 0
+
+
+async def _with_services(
+    settings: Settings, action: Callable[[Services, Texts], Awaitable[int]]
+) -> int:
+    from cetr_bot.runner import open_services
+
+    svc = await open_services(settings)
+    try:
+        await _learn_username(svc)
+        return await action(svc, Texts(settings.zone))
+    except ServiceError as error:
+        print(Texts(settings.zone).plain(f"errors/{error.key}", **error.params), file=sys.stderr)
+        return 1
+    finally:
+        await svc.db.dispose()
+
+
+async def _learn_username(svc: Services) -> None:
+    """Invite links need the bot's username; ask the Bot API if we have a token."""
+    if svc.settings.bot_username or not svc.settings.bot_token:
+        return
+    from telegram import Bot
+    from telegram.error import TelegramError
+
+    try:
+        bot = Bot(svc.settings.bot_token, base_url=f"{svc.settings.telegram_api_url}/bot")
+        async with bot:
+            svc.bot_username = bot.username
+    except (TelegramError, OSError):
+        logging.getLogger(__name__).warning("could not ask the Bot API for the bot's username")
+
+
+def _date_arg(value: str | None, name: str) -> date | None:
+    if value is None:
+        return None
+    parsed = parse_date(value)
+    if parsed is None:
+        raise UsageError(f"cetr-bot: {name} must be a date like 2012-03-14, not {value!r}")
+    return parsed
+
+
+async def _review(svc: Services, texts: Texts, args: argparse.Namespace) -> int:
+    if args.review_command == "add":
+        kind = parse_review_type(args.type)
+        if kind is None:
+            raise UsageError("cetr-bot: --type must be community, post-admission or inpatient")
+        at = parse_local_datetime(args.at, svc.settings.zone)
+        if at is None:
+            raise UsageError(f'cetr-bot: --at must look like "2026-12-03 10:00", not {args.at!r}')
+        result = await reviews.create_review(
+            svc,
+            CLI,
+            ref=args.ref,
+            review_type=kind,
+            at=at,
+            location=args.where,
+            date_of_birth=_date_arg(args.dob, "--dob"),
+            admitted_on=_date_arg(args.admitted, "--admitted"),
+        )
+        print(result.review_id)
+        for warning in result.warnings:
+            print(
+                "warning:",
+                texts.plain(f"warnings/{warning.code}", **warning.params),
+                file=sys.stderr,
+            )
+        return 0
+    if args.review_command == "list":
+        print(texts.plain("coordinator/reviews", reviews=await reviews.list_upcoming(svc, CLI)))
+        return 0
+    detail = await reviews.review_detail(svc, CLI, args.review_id)
+    print(texts.plain("coordinator/review", detail=detail))
+    return 0
+
+
+async def _invite(svc: Services, texts: Texts, args: argparse.Namespace) -> int:
+    role = parse_role(args.role)
+    if role is None:
+        raise UsageError(
+            f"cetr-bot: unknown role {args.role!r}; one of: " + ", ".join(r.value for r in Role)
+        )
+    created = await invitations.create_invitation(svc, CLI, review_id=args.review_id, role=role)
+    print(created.link)
+    print(created.token)
+    return 0
+
+
+async def _revoke(svc: Services, texts: Texts, args: argparse.Namespace) -> int:
+    await invitations.revoke_invitation(svc, CLI, participant_id=args.participant_id)
+    print(texts.plain("coordinator/revoked"))
+    return 0

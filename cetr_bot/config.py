@@ -1,0 +1,100 @@
+"""Settings from the environment or a `.env` file (pydantic-settings)."""
+
+from __future__ import annotations
+
+from datetime import time
+from functools import cached_property
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_API_URL = "https://api.telegram.org"
+
+
+class ConfigError(Exception):
+    """Raised with one clear line when the configuration cannot be used."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    bot_token: str | None = None
+    bot_username: str | None = None
+    database_url: str = "sqlite+aiosqlite:///./cetr.db"
+    timezone: str = "Europe/London"
+    coordinator_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    telegram_api_url: str = DEFAULT_API_URL
+
+    # Policy timings (defaults from DOMAIN.md).
+    post_admission_due_days: int = Field(14, ge=1, le=60)
+    inpatient_interval_months: int = Field(3, ge=1, le=12)
+    invitation_expiry_days: int = Field(30, ge=1, le=365)
+    invitation_lead_days: int = Field(14, ge=0, le=90)
+    transitions_age: int = Field(14, ge=0, le=18)
+    adult_age: int = Field(18, ge=16, le=25)
+    bad_token_limit: int = Field(5, ge=1, le=100)
+    bad_token_window_minutes: int = Field(15, ge=1, le=1440)
+    quiet_hours_start: time = time(20, 0)
+    quiet_hours_end: time = time(8, 0)
+
+    @field_validator("coordinator_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p for p in value.replace(";", ",").replace(" ", ",").split(",") if p]
+            try:
+                return [int(p) for p in parts]
+            except ValueError as exc:
+                raise ValueError("COORDINATOR_IDS must be Telegram user ids (numbers)") from exc
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        # Accept the plain URLs people copy from elsewhere; we always talk async.
+        if value.startswith("sqlite:///"):
+            return "sqlite+aiosqlite:///" + value.removeprefix("sqlite:///")
+        for prefix in ("postgresql://", "postgres://", "postgresql+psycopg2://"):
+            if value.startswith(prefix):
+                return "postgresql+asyncpg://" + value.removeprefix(prefix)
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("DATABASE_URL must be a sqlite:/// or postgresql:// URL")
+        return value
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("TELEGRAM_API_URL must start with http:// or https://")
+        return value.rstrip("/")
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def is_coordinator(self, telegram_user_id: int | None) -> bool:
+        return telegram_user_id is not None and telegram_user_id in self.coordinator_ids
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings; turn any validation error into one readable line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())).upper() or "settings"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"Configuration problem in {where}: {message}") from None

@@ -1,0 +1,136 @@
+"""`make demo`: the sandbox and the real bot on embedded SQLite, with a scripted scenario.
+
+Everything runs on this machine: the bot talks HTTP to the local sandbox exactly
+as it would to Telegram, and simulated people press its buttons.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+from cetr_bot.config import Settings
+from cetr_bot.runner import BotRunner, open_services
+from cetr_bot.sandbox import SandboxClient, SandboxUser, SentMessage, start_sandbox
+from cetr_bot.storage.types import utcnow
+
+COORDINATOR = 1001
+PEOPLE = {COORDINATOR: "Coordinator", 2001: "Parent", 2002: "Young person", 2003: "Clinician"}
+FIRST_NAMES = {COORDINATOR: "Cora", 2001: "Dana", 2002: "Sam", 2003: "Dr Lee"}
+TOKEN = re.compile(r"start=([A-Za-z0-9_-]+)")
+
+
+class Transcript:
+    """Prints what each simulated person typed and what the bot showed them."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def said(self, who: int, text: str) -> None:
+        self._out(f"\n👤 {PEOPLE[who]}: {text}")
+
+    def saw(self, who: int, messages: list[SentMessage]) -> None:
+        for message in messages:
+            self._out(f"🤖 → {PEOPLE[who]}:")
+            for line in message.plain.splitlines():
+                self._out(f"    {line}")
+            if message.button_labels:
+                self._out("    " + "  ".join(f"[{label}]" for label in message.button_labels))
+
+    def heading(self, text: str) -> None:
+        self._out(f"\n=== {text} ===")
+
+    def _out(self, line: str) -> None:
+        self.lines.append(line)
+        print(line, flush=True)
+
+
+class Actor:
+    def __init__(self, user: SandboxUser, user_id: int, transcript: Transcript) -> None:
+        self.user, self.id, self.transcript = user, user_id, transcript
+
+    async def say(self, text: str, count: int = 1) -> list[SentMessage]:
+        self.transcript.said(self.id, text)
+        replies = await self.user.ask(text, count=count)
+        self.transcript.saw(self.id, replies)
+        return replies
+
+    async def tap(self, label: str, count: int = 1) -> list[SentMessage]:
+        self.transcript.said(self.id, f"[taps “{label}”]")
+        replies = await self.user.tap(label, count=count)
+        self.transcript.saw(self.id, replies)
+        return replies
+
+
+async def run_demo(workdir: Path | None = None) -> int:
+    folder = workdir or Path(tempfile.mkdtemp(prefix="cetr-demo-"))
+    sandbox = await start_sandbox()
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        bot_token=sandbox.token,
+        telegram_api_url=sandbox.url,
+        database_url=f"sqlite:///{folder / 'demo.db'}",
+        coordinator_ids=[COORDINATOR],
+    )
+    svc = await open_services(settings)
+    runner = BotRunner(svc, poll_timeout=1)
+    await runner.start()
+    transcript = Transcript()
+    try:
+        async with SandboxClient(sandbox.url) as client:
+            await _scenario(client, transcript, settings)
+    finally:
+        await runner.stop()
+        await svc.db.dispose()
+        await sandbox.stop()
+    print(f"\nDemo database: {folder / 'demo.db'}")
+    return 0
+
+
+async def _scenario(client: SandboxClient, transcript: Transcript, settings: Settings) -> None:
+    people = {
+        uid: Actor(client.user(uid, first_name=name.split()[0]), uid, transcript)
+        for uid, name in PEOPLE.items()
+    }
+    coordinator = people[COORDINATOR]
+    when = (utcnow() + timedelta(days=21)).astimezone(settings.zone)
+    admitted = (utcnow() - timedelta(days=60)).astimezone(settings.zone)
+
+    transcript.heading("The coordinator sets up an inpatient review")
+    await coordinator.say("/start")
+    await coordinator.say("/newreview")
+    await coordinator.say("YP-0042")
+    await coordinator.tap("Inpatient")
+    await coordinator.say("14/03/2011")
+    await coordinator.say(admitted.strftime("%d/%m/%Y"))
+    await coordinator.say(when.strftime("%d/%m/%Y") + " 10:00")
+    await coordinator.say("Video call (link sent separately)")
+    done = await coordinator.tap("✅ Create the review")
+    review_id = re.search(r"#(\d+)", done[-1].plain)
+    assert review_id, "the review was not created"
+
+    transcript.heading("The coordinator invites a parent, the young person and a clinician")
+    links: dict[int, str] = {}
+    for uid, role_label in (
+        (2001, "Family member or carer"),
+        (2002, "Young person"),
+        (2003, "Responsible clinician or senior nurse"),
+    ):
+        [pick] = await coordinator.say("/invite")
+        await coordinator.tap(pick.button_labels[0])
+        created = await coordinator.tap(role_label)
+        token = TOKEN.search(created[-1].plain)
+        assert token, "no invitation link"
+        links[uid] = token[1]
+
+    transcript.heading("Each person opens their link")
+    for uid in (2001, 2002, 2003):
+        await people[uid].say(f"/start {links[uid]}")
+
+    transcript.heading("A link only works once")
+    await people[2003].say(f"/start {links[2001]}")
+
+    transcript.heading("The coordinator checks who has joined")
+    await coordinator.say(f"/review {review_id[1]}")

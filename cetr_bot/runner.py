@@ -1,0 +1,67 @@
+"""Starting and stopping the bot: one code path for `run`, the demo and the tests."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import timedelta
+
+from cetr_bot.config import Settings
+from cetr_bot.services.context import Services
+from cetr_bot.storage.session import Database
+from cetr_bot.telegram.application import build_application, on_startup
+from cetr_bot.text import Texts
+
+log = logging.getLogger(__name__)
+
+
+class BotRunner:
+    """The real Application, polling whichever Bot API `TELEGRAM_API_URL` names."""
+
+    def __init__(self, svc: Services, *, poll_timeout: int = 10) -> None:
+        self.svc = svc
+        self.texts = Texts(svc.settings.zone)
+        self.app = build_application(svc, self.texts)
+        self.poll_timeout = poll_timeout
+
+    async def start(self) -> None:
+        await self.app.initialize()
+        await on_startup(self.app)
+        await self.app.start()
+        assert self.app.updater is not None
+        await self.app.updater.start_polling(
+            poll_interval=0, timeout=timedelta(seconds=self.poll_timeout)
+        )
+        log.info("bot @%s is polling", self.app.bot.username)
+
+    async def stop(self) -> None:
+        assert self.app.updater is not None
+        if self.app.updater.running:
+            await self.app.updater.stop()
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+
+
+async def open_services(settings: Settings) -> Services:
+    """Connect to the database and bring its schema up to date."""
+    db = Database(settings.database_url)
+    await db.upgrade()
+    return Services(db=db, settings=settings)
+
+
+async def serve(settings: Settings) -> None:
+    """Run until SIGINT/SIGTERM."""
+    svc = await open_services(settings)
+    runner = BotRunner(svc)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await runner.start()
+    try:
+        await stop.wait()
+    finally:
+        await runner.stop()
+        await svc.db.dispose()

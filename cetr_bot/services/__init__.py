@@ -1,0 +1,1 @@
+"""The service layer: every business rule and permission check lives here."""

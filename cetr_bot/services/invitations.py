@@ -1,0 +1,239 @@
+"""Invitations by deep link: random, hashed, single-use, expiring, revocable."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cetr_bot.domain import ReviewStatus, ReviewType, Role
+from cetr_bot.services.context import Actor, Services, audit
+from cetr_bot.services.errors import Invalid, NotFound, ServiceError
+from cetr_bot.services.reviews import load_review
+from cetr_bot.storage.models import Invitation, Participant, Person, Review, StartAttempt
+
+TOKEN_BYTES = 24  # 192 bits → 32 URL-safe characters, inside Telegram's 64.
+# Outcomes that are not guesses, so they do not count towards throttling.
+NOT_COUNTED = frozenset({"too_many_tries", "already_joined"})
+TOKEN_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+@dataclass(frozen=True)
+class InviteCreated:
+    review_id: int
+    participant_id: int
+    role: Role
+    token: str
+    link: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Joined:
+    review_id: int
+    participant_id: int
+    role: Role
+    review_type: ReviewType
+    at: datetime
+    location: str | None
+    name: str | None
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def looks_like_token(token: str) -> bool:
+    return 16 <= len(token) <= 64 and set(token) <= TOKEN_ALPHABET
+
+
+async def create_invitation(
+    svc: Services, actor: Actor, *, review_id: int, role: Role
+) -> InviteCreated:
+    svc.require_coordinator(actor)
+    async with svc.db.transaction() as session:
+        review = await load_review(session, review_id)
+        if review.status != ReviewStatus.SCHEDULED:
+            raise Invalid("review_not_scheduled", status=review.status)
+        participant = Participant(review_id=review.id, role=role)
+        session.add(participant)
+        await session.flush()
+        token, invitation = _new_invitation(svc, participant.id)
+        session.add(invitation)
+        audit(session, "invitation_created", actor=actor, review_id=review.id, role=str(role))
+        return InviteCreated(
+            review.id, participant.id, role, token, svc.invite_link(token), invitation.expires_at
+        )
+
+
+def _new_invitation(svc: Services, participant_id: int) -> tuple[str, Invitation]:
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    expires = svc.now() + timedelta(days=svc.settings.invitation_expiry_days)
+    return token, Invitation(
+        participant_id=participant_id, token_hash=hash_token(token), expires_at=expires
+    )
+
+
+async def revoke_invitation(svc: Services, actor: Actor, *, participant_id: int) -> int:
+    """Withdraw the open invitation(s) of a participant who has not joined yet."""
+    svc.require_coordinator(actor)
+    async with svc.db.transaction() as session:
+        participant = await session.get(Participant, participant_id)
+        if participant is None or participant.removed_at is not None:
+            raise NotFound("participant_not_found", participant_id=participant_id)
+        if participant.person_id is not None:
+            raise Invalid("already_joined_cannot_revoke")
+        now = svc.now()
+        participant.removed_at = now
+        result = await session.execute(
+            update(Invitation)
+            .where(
+                Invitation.participant_id == participant_id,
+                Invitation.used_at.is_(None),
+                Invitation.revoked_at.is_(None),
+            )
+            .values(revoked_at=now)
+        )
+        audit(session, "invitation_revoked", actor=actor, review_id=participant.review_id)
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def redeem(svc: Services, actor: Actor, *, token: str) -> Joined:
+    """Bind the Telegram user to the invited participant, or say kindly why not."""
+    assert actor.telegram_user_id is not None and actor.chat_id is not None
+    async with svc.db.transaction() as session:
+        outcome = await _redeem(svc, session, actor, token)
+        if isinstance(outcome, ServiceError) and outcome.key not in NOT_COUNTED:
+            session.add(StartAttempt(telegram_user_id=actor.telegram_user_id, at=svc.now()))
+            audit(session, "bad_invite_token", actor=actor, reason=outcome.key)
+    if isinstance(outcome, ServiceError):
+        raise outcome
+    return outcome
+
+
+async def _redeem(
+    svc: Services, session: AsyncSession, actor: Actor, token: str
+) -> Joined | ServiceError:
+    if await _recent_failures(svc, session, actor) >= svc.settings.bad_token_limit:
+        return Invalid("too_many_tries")
+    if not looks_like_token(token):
+        return Invalid("invite_unknown")
+    invitation = await session.scalar(
+        select(Invitation).where(Invitation.token_hash == hash_token(token))
+    )
+    if invitation is None:
+        return Invalid("invite_unknown")
+    participant = await session.get_one(Participant, invitation.participant_id)
+    review = await session.get_one(Review, participant.review_id)
+    known = await session.scalar(
+        select(Person).where(Person.telegram_user_id == actor.telegram_user_id)
+    )
+    problem = _why_not(svc, invitation, participant, review, known)
+    if problem is not None:
+        return problem
+    if not await _claim(session, invitation.id, svc.now()):
+        return Invalid("invite_used")
+    person = known or await _new_person(session, actor)
+    participant.person_id = person.id
+    participant.joined_at = svc.now()
+    audit(session, "joined", actor=actor, review_id=review.id, participant_id=participant.id)
+    return await _joined(session, review.id, participant, person)
+
+
+def _why_not(
+    svc: Services,
+    invitation: Invitation,
+    participant: Participant,
+    review: Review,
+    person: Person | None,
+) -> ServiceError | None:
+    if invitation.used_at is not None:
+        if person is not None and participant.person_id == person.id:
+            return Invalid("already_joined")
+        return Invalid("invite_used")
+    if review.status != ReviewStatus.SCHEDULED:
+        return Invalid("invite_review_closed")
+    if invitation.revoked_at is not None or participant.removed_at is not None:
+        return Invalid("invite_revoked")
+    if invitation.expires_at <= svc.now():
+        return Invalid("invite_expired")
+    return None
+
+
+async def _claim(session: AsyncSession, invitation_id: int, now: datetime) -> bool:
+    """Mark used only if still unused: two people racing for one link, one wins."""
+    result = await session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation_id, Invitation.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def _recent_failures(svc: Services, session: AsyncSession, actor: Actor) -> int:
+    since = svc.now() - timedelta(minutes=svc.settings.bad_token_window_minutes)
+    count = await session.scalar(
+        select(func.count())
+        .select_from(StartAttempt)
+        .where(StartAttempt.telegram_user_id == actor.telegram_user_id, StartAttempt.at >= since)
+    )
+    return int(count or 0)
+
+
+async def _new_person(session: AsyncSession, actor: Actor) -> Person:
+    person = Person(
+        telegram_user_id=actor.telegram_user_id,
+        chat_id=actor.chat_id,
+        preferred_name=(actor.first_name or "")[:64] or None,
+    )
+    session.add(person)
+    await session.flush()
+    return person
+
+
+async def _joined(
+    session: AsyncSession, review_id: int, participant: Participant, person: Person
+) -> Joined:
+    review = await load_review(session, review_id)
+    return Joined(
+        review_id=review.id,
+        participant_id=participant.id,
+        role=Role(participant.role),
+        review_type=ReviewType(review.type),
+        at=review.scheduled_at,
+        location=review.location,
+        name=person.preferred_name,
+    )
+
+
+async def memberships(svc: Services, actor: Actor) -> list[Joined]:
+    """The reviews this Telegram user has joined and that are still ahead."""
+    async with svc.db.transaction() as session:
+        rows = await session.execute(
+            select(Participant, Review, Person)
+            .join(Review, Review.id == Participant.review_id)
+            .join(Person, Person.id == Participant.person_id)
+            .where(
+                Person.telegram_user_id == actor.telegram_user_id,
+                Participant.removed_at.is_(None),
+                Review.status == ReviewStatus.SCHEDULED,
+            )
+            .order_by(Review.scheduled_at)
+        )
+        return [
+            Joined(
+                r.id,
+                p.id,
+                Role(p.role),
+                ReviewType(r.type),
+                r.scheduled_at,
+                r.location,
+                person.preferred_name,
+            )
+            for p, r, person in rows
+        ]

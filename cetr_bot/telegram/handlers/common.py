@@ -1,0 +1,95 @@
+"""/start, /help, /cancel, and whatever does not match anything else."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+
+from cetr_bot.domain import FAMILY_ROLES, PANEL_ROLES, Role
+from cetr_bot.services import flows, invitations
+from cetr_bot.services.errors import ServiceError
+from cetr_bot.telegram.handlers import coordinator
+from cetr_bot.telegram.menus import set_coordinator_menu
+from cetr_bot.telegram.replies import Context, actor_of, say, say_error, services, texts
+
+log = logging.getLogger(__name__)
+
+
+def joined_template(role: Role) -> str:
+    if role is Role.YOUNG_PERSON:
+        return "start/joined_young_person"
+    if role in FAMILY_ROLES:
+        return "start/joined_family"
+    if role in PANEL_ROLES:
+        return "start/joined_panel"
+    return "start/joined_professional"
+
+
+async def start(update: Update, context: Context) -> None:
+    actor = actor_of(update)
+    if context.args:
+        try:
+            joined = await invitations.redeem(services(context), actor, token=context.args[0])
+        except ServiceError as error:
+            await say_error(update, context, error)
+            return
+        log.info("user %s joined review %s", actor.telegram_user_id, joined.review_id)
+        await say(
+            update,
+            context,
+            joined_template(joined.role),
+            name=joined.name,
+            role=joined.role,
+            at=joined.at,
+            review_type=joined.review_type,
+        )
+        return
+    svc = services(context)
+    if svc.is_coordinator(actor) and actor.telegram_user_id:
+        await set_coordinator_menu(context.bot, texts(context), actor.telegram_user_id)
+    memberships = await invitations.memberships(svc, actor)
+    await say(update, context, "start/welcome", name=actor.first_name, memberships=memberships)
+
+
+async def help_command(update: Update, context: Context) -> None:
+    coordinator_ = services(context).is_coordinator(actor_of(update))
+    await say(update, context, "start/help", coordinator=coordinator_)
+
+
+async def cancel(update: Update, context: Context) -> None:
+    stopped = await flows.clear(services(context), actor_of(update))
+    await say(update, context, "general/cancelled" if stopped else "general/nothing_to_cancel")
+
+
+async def on_text(update: Update, context: Context) -> None:
+    """Typed text: an answer to a guided flow if one is waiting, else a kind pointer."""
+    row = await flows.current(services(context), actor_of(update))
+    if row is not None and await coordinator.continue_flow(update, context, row.kind):
+        return
+    await say(update, context, "general/not_expected")
+
+
+async def on_other(update: Update, context: Context) -> None:
+    """Stickers, photos, locations...: ask for text if a flow is waiting."""
+    row = await flows.current(services(context), actor_of(update))
+    if row is not None:
+        await say(update, context, "general/text_please")
+        await coordinator.repeat_question(update, context, row.kind)
+        return
+    await say(update, context, "general/not_expected")
+
+
+async def unknown_command(update: Update, context: Context) -> None:
+    await say(update, context, "general/unknown_command")
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log by id only, and tell the user something went wrong without details."""
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("error while handling update %s", update_id, exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            await say(update, context, "errors/internal")
+        except Exception:  # noqa: BLE001 - the error handler must never raise
+            log.exception("could not tell the user about the error")

@@ -1,0 +1,307 @@
+"""The coordinator's commands and buttons. Every call goes through a service,
+which checks that the user really is a coordinator."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+
+from cetr_bot.domain import parse_role
+from cetr_bot.services import flows, invitations, reviews
+from cetr_bot.services.context import audit
+from cetr_bot.services.errors import Invalid, ServiceError
+from cetr_bot.telegram import keyboards
+from cetr_bot.telegram.replies import (
+    Context,
+    actor_of,
+    callback_parts,
+    say,
+    say_error,
+    services,
+    settle_button,
+    texts,
+)
+
+log = logging.getLogger(__name__)
+
+
+def _review_number(text: str | None) -> int | None:
+    if text is None:
+        return None
+    cleaned = text.strip().lstrip("#")
+    return int(cleaned) if cleaned.isdigit() and len(cleaned) < 10 else None
+
+
+# --- /newreview ---------------------------------------------------------------
+
+
+def _step_keyboard(context: Context, name: str) -> InlineKeyboardMarkup | None:
+    t = texts(context)
+    if name == "type":
+        return keyboards.review_types(t)
+    if name in ("dob", "admitted", "where"):
+        return keyboards.skip(t, name)
+    if name == "confirm":
+        return keyboards.confirm_new_review(t)
+    return None
+
+
+async def _show_step(update: Update, context: Context, step: flows.Step) -> None:
+    if step.error is not None:
+        await say_error(update, context, step.error)
+    params = {"data": step.data, "warnings": step.warnings, "review_id": step.review_id}
+    keyboard = _step_keyboard(context, step.name)
+    await say(update, context, f"newreview/{step.name}", keyboard=keyboard, **params)
+
+
+async def newreview(update: Update, context: Context) -> None:
+    step = await flows.start_new_review(services(context), actor_of(update))
+    await _show_step(update, context, step)
+
+
+async def newreview_button(update: Update, context: Context) -> None:
+    parts = callback_parts(update)
+    if len(parts) != 3:
+        raise Invalid("stale_button")
+    services(context).require_coordinator(actor_of(update))
+    await settle_button(update)
+    step = await flows.new_review_input(
+        services(context), actor_of(update), parts[2], button_step=parts[1]
+    )
+    await _show_step(update, context, step)
+
+
+async def continue_flow(update: Update, context: Context, kind: str) -> bool:
+    """Feed typed text to the waiting flow; False if there is no such flow."""
+    text = update.effective_message.text if update.effective_message else None
+    if text is None:
+        return False
+    svc, actor = services(context), actor_of(update)
+    if kind == flows.NEW_REVIEW:
+        await _show_step(update, context, await flows.new_review_input(svc, actor, text))
+        return True
+    if kind == flows.RESCHEDULE:
+        step = await flows.reschedule_input(svc, actor, text)
+        if step.error is not None:
+            await say_error(update, context, step.error)
+            return True
+        at = step.data["at"]
+        await say(
+            update,
+            context,
+            "coordinator/rescheduled",
+            review_id=step.review_id,
+            at=at,
+            warnings=step.warnings,
+        )
+        return True
+    return False
+
+
+async def repeat_question(update: Update, context: Context, kind: str) -> None:
+    svc, actor = services(context), actor_of(update)
+    row = await flows.current(svc, actor)
+    if row is None:
+        return
+    if kind == flows.NEW_REVIEW:
+        step = await flows.current_new_review_step(svc, actor)
+        if step is not None:
+            await _show_step(update, context, step)
+    elif kind == flows.RESCHEDULE:
+        detail = await reviews.review_detail(svc, actor, int(row.data["review_id"]))
+        await say(update, context, "coordinator/reschedule_ask", detail=detail)
+
+
+# --- /reviews and /review N -----------------------------------------------------
+
+
+async def list_reviews(update: Update, context: Context) -> None:
+    upcoming = await reviews.list_upcoming(services(context), actor_of(update))
+    await say(update, context, "coordinator/reviews", reviews=upcoming)
+
+
+async def show_review(update: Update, context: Context) -> None:
+    svc, actor = services(context), actor_of(update)
+    svc.require_coordinator(actor)
+    number = _review_number(context.args[0] if context.args else None)
+    if number is None:
+        await _pick(update, context, "review", "rv")
+        return
+    await _send_detail(update, context, number)
+
+
+async def _send_detail(update: Update, context: Context, review_id: int) -> None:
+    detail = await reviews.review_detail(services(context), actor_of(update), review_id)
+    await say(update, context, "coordinator/review", detail=detail)
+
+
+async def review_button(update: Update, context: Context) -> None:
+    parts = callback_parts(update)
+    number = _review_number(parts[1] if len(parts) == 2 else None)
+    if number is None:
+        raise Invalid("stale_button")
+    services(context).require_coordinator(actor_of(update))
+    await settle_button(update)
+    await _send_detail(update, context, number)
+
+
+async def _pick(update: Update, context: Context, purpose: str, action: str) -> None:
+    upcoming = await reviews.list_upcoming(services(context), actor_of(update))
+    keyboard = keyboards.pick_review(texts(context), upcoming, action) if upcoming else None
+    await say(
+        update,
+        context,
+        "coordinator/pick_review",
+        any=bool(upcoming),
+        purpose=purpose,
+        keyboard=keyboard,
+    )
+
+
+# --- /invite ----------------------------------------------------------------------
+
+
+async def invite(update: Update, context: Context) -> None:
+    svc, actor = services(context), actor_of(update)
+    svc.require_coordinator(actor)
+    args = context.args or []
+    number = _review_number(args[0] if args else None)
+    if number is None:
+        await _pick(update, context, "invite", "inv")
+        return
+    role = parse_role(args[1]) if len(args) > 1 else None
+    if role is None:
+        await reviews.review_detail(svc, actor, number)  # a clear answer for a wrong number
+        await say(
+            update,
+            context,
+            "coordinator/pick_role",
+            review_id=number,
+            keyboard=keyboards.pick_role(texts(context), number),
+        )
+        return
+    await _make_invite(update, context, number, role)
+
+
+async def invite_button(update: Update, context: Context) -> None:
+    parts = callback_parts(update)
+    number = _review_number(parts[1] if len(parts) in (2, 3) else None)
+    role = parse_role(parts[2]) if len(parts) == 3 else None
+    if number is None or (len(parts) == 3 and role is None):
+        raise Invalid("stale_button")
+    svc, actor = services(context), actor_of(update)
+    svc.require_coordinator(actor)
+    await settle_button(update)
+    if role is None:
+        await reviews.review_detail(svc, actor, number)
+        await say(
+            update,
+            context,
+            "coordinator/pick_role",
+            review_id=number,
+            keyboard=keyboards.pick_role(texts(context), number),
+        )
+        return
+    await _make_invite(update, context, number, role)
+
+
+async def _make_invite(update: Update, context: Context, review_id: int, role: object) -> None:
+    created = await invitations.create_invitation(
+        services(context),
+        actor_of(update),
+        review_id=review_id,
+        role=role,  # type: ignore[arg-type]
+    )
+    await say(update, context, "coordinator/invite_created", invite=created)
+
+
+# --- /reschedule and /cancelreview ------------------------------------------------------
+
+
+async def reschedule(update: Update, context: Context) -> None:
+    services(context).require_coordinator(actor_of(update))
+    number = _review_number(context.args[0] if context.args else None)
+    if number is None:
+        await _pick(update, context, "reschedule", "rs")
+        return
+    await _ask_new_time(update, context, number)
+
+
+async def _ask_new_time(update: Update, context: Context, review_id: int) -> None:
+    detail = await flows.start_reschedule(services(context), actor_of(update), review_id)
+    await say(update, context, "coordinator/reschedule_ask", detail=detail)
+
+
+async def reschedule_button(update: Update, context: Context) -> None:
+    parts = callback_parts(update)
+    number = _review_number(parts[1] if len(parts) == 2 else None)
+    if number is None:
+        raise Invalid("stale_button")
+    services(context).require_coordinator(actor_of(update))
+    await settle_button(update)
+    await _ask_new_time(update, context, number)
+
+
+async def cancel_review(update: Update, context: Context) -> None:
+    services(context).require_coordinator(actor_of(update))
+    number = _review_number(context.args[0] if context.args else None)
+    if number is None:
+        await _pick(update, context, "cancel", "cx")
+        return
+    await _ask_cancel(update, context, number)
+
+
+async def _ask_cancel(update: Update, context: Context, review_id: int) -> None:
+    detail = await reviews.review_detail(services(context), actor_of(update), review_id)
+    if detail.summary.status != "scheduled":
+        raise Invalid("review_not_scheduled", status=detail.summary.status)
+    await say(
+        update,
+        context,
+        "coordinator/cancel_confirm",
+        detail=detail,
+        keyboard=keyboards.confirm_cancel(texts(context), review_id),
+    )
+
+
+async def cancel_button(update: Update, context: Context) -> None:
+    parts = callback_parts(update)
+    number = _review_number(parts[1] if len(parts) in (2, 3) else None)
+    if number is None or (len(parts) == 3 and parts[2] not in ("yes", "no")):
+        raise Invalid("stale_button")
+    svc, actor = services(context), actor_of(update)
+    svc.require_coordinator(actor)
+    await settle_button(update)
+    if len(parts) == 2:
+        await _ask_cancel(update, context, number)
+    elif parts[2] == "yes":
+        summary = await reviews.cancel_review(svc, actor, review_id=number)
+        await say(update, context, "coordinator/cancelled", summary=summary)
+    else:
+        await say(update, context, "coordinator/kept")
+
+
+async def refuse(update: Update, context: Context, error: ServiceError) -> None:
+    """A service said no: answer the press (if any) and say why, kindly."""
+    query = update.callback_query
+    if query is not None:
+        with contextlib.suppress(BadRequest):  # the press may have been answered already
+            await query.answer()
+        async with services(context).db.transaction() as session:
+            audit(
+                session,
+                "refused_button",
+                actor=actor_of(update),
+                reason=error.key,
+                data=(query.data or "")[:64],
+            )
+        log.warning("refused button from user %s: %s", actor_of(update).telegram_user_id, error.key)
+    await say_error(update, context, error)
+
+
+async def unknown_button(update: Update, context: Context) -> None:
+    """A button we never made (forged or from an old version): change nothing."""
+    raise Invalid("stale_button")

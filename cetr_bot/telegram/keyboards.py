@@ -1,0 +1,95 @@
+"""Inline keyboards. Callback data is short, ASCII and never trusted on its own:
+every press is re-checked by a service before anything changes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from cetr_bot.domain import ReviewType, Role
+from cetr_bot.services.reviews import ReviewSummary
+from cetr_bot.text import Texts
+
+SEP = ":"
+
+
+def data(*parts: object) -> str:
+    return SEP.join(str(p) for p in parts)
+
+
+def button(label: str, *parts: object) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=data(*parts))
+
+
+def grid(buttons: Sequence[InlineKeyboardButton], width: int = 1) -> InlineKeyboardMarkup:
+    rows = [list(buttons[i : i + width]) for i in range(0, len(buttons), width)]
+    return InlineKeyboardMarkup(rows)
+
+
+def review_types(texts: Texts) -> InlineKeyboardMarkup:
+    return grid(
+        [
+            InlineKeyboardButton(
+                texts.labels["review_types"][t], callback_data=data("nr", "type", t)
+            )
+            for t in ReviewType
+        ],
+        width=3,
+    )
+
+
+def skip(texts: Texts, step: str) -> InlineKeyboardMarkup:
+    return grid(
+        [InlineKeyboardButton(texts.label("buttons.skip"), callback_data=data("nr", step, "skip"))]
+    )
+
+
+def confirm_new_review(texts: Texts) -> InlineKeyboardMarkup:
+    return grid(
+        [
+            InlineKeyboardButton(
+                texts.label("buttons.create"), callback_data=data("nr", "confirm", "yes")
+            ),
+            InlineKeyboardButton(
+                texts.label("buttons.discard"), callback_data=data("nr", "confirm", "no")
+            ),
+        ]
+    )
+
+
+def pick_review(
+    texts: Texts, reviews: Iterable[ReviewSummary], action: str
+) -> InlineKeyboardMarkup:
+    return grid(
+        [
+            InlineKeyboardButton(
+                texts.label("buttons.review_choice", id=r.id, ref=r.ref, at=r.at),
+                callback_data=data(action, r.id),
+            )
+            for r in reviews
+        ]
+    )
+
+
+def pick_role(texts: Texts, review_id: int) -> InlineKeyboardMarkup:
+    return grid(
+        [
+            InlineKeyboardButton(texts.role(role), callback_data=data("inv", review_id, role))
+            for role in Role
+        ],
+        width=2,
+    )
+
+
+def confirm_cancel(texts: Texts, review_id: int) -> InlineKeyboardMarkup:
+    return grid(
+        [
+            InlineKeyboardButton(
+                texts.label("buttons.yes_cancel"), callback_data=data("cx", review_id, "yes")
+            ),
+            InlineKeyboardButton(
+                texts.label("buttons.keep"), callback_data=data("cx", review_id, "no")
+            ),
+        ]
+    )

@@ -1,0 +1,80 @@
+"""Thin helpers shared by the handlers: who is asking, and how to answer."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from cetr_bot.services.context import Actor, Services
+from cetr_bot.services.errors import ServiceError
+from cetr_bot.text import Texts
+
+log = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+
+
+def services(context: Context) -> Services:
+    return context.application.bot_data["services"]
+
+
+def texts(context: Context) -> Texts:
+    return context.application.bot_data["texts"]
+
+
+def actor_of(update: Update) -> Actor:
+    user, chat = update.effective_user, update.effective_chat
+    return Actor(
+        telegram_user_id=user.id if user else 0,
+        chat_id=chat.id if chat else None,
+        first_name=user.first_name if user else None,
+    )
+
+
+async def say(
+    update: Update,
+    context: Context,
+    template: str,
+    /,
+    *,
+    keyboard: InlineKeyboardMarkup | None = None,
+    **params: Any,
+) -> Message:
+    """Send messages/<template>.html to the chat the update came from."""
+    chat = update.effective_chat
+    assert chat is not None
+    return await context.bot.send_message(
+        chat.id,
+        texts(context).render(template, **params),
+        parse_mode=ParseMode.HTML,
+        reply_markup=keyboard,
+        link_preview_options=None,
+    )
+
+
+async def say_error(update: Update, context: Context, error: ServiceError) -> Message:
+    return await say(update, context, f"errors/{error.key}", **error.params)
+
+
+async def settle_button(update: Update) -> None:
+    """Answer the button press and take the buttons off its message, so an old
+    question's buttons cannot be pressed twice."""
+    query = update.callback_query
+    if query is None:
+        return
+    await query.answer()
+    if query.message is not None:
+        try:
+            await query.edit_message_reply_markup(reply_markup=None)
+        except BadRequest:
+            log.debug("buttons already gone on update %s", update.update_id)
+
+
+def callback_parts(update: Update) -> list[str]:
+    query = update.callback_query
+    return (query.data or "").split(":") if query else []
