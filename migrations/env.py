@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from cetr_bot.storage.models import Base
+from cetr_bot.storage.registry import Base
 
 connection = context.config.attributes.get("connection")
 if connection is None:

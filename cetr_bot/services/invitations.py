@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cetr_bot.domain import ReviewStatus, ReviewType, Role
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid, NotFound, ServiceError
+from cetr_bot.services.events import review_changed
 from cetr_bot.services.reviews import load_review
 from cetr_bot.storage.models import Invitation, Participant, Person, Review, StartAttempt
 
@@ -65,6 +66,7 @@ async def create_invitation(
         token, invitation = _new_invitation(svc, participant.id)
         session.add(invitation)
         audit(session, "invitation_created", actor=actor, review_id=review.id, role=str(role))
+        await review_changed(svc, session, review.id, reason="invited")
         return InviteCreated(
             review.id, participant.id, role, token, svc.invite_link(token), invitation.expires_at
         )
@@ -99,6 +101,7 @@ async def revoke_invitation(svc: Services, actor: Actor, *, participant_id: int)
             .values(revoked_at=now)
         )
         audit(session, "invitation_revoked", actor=actor, review_id=participant.review_id)
+        await review_changed(svc, session, participant.review_id, reason="left")
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
@@ -141,6 +144,8 @@ async def _redeem(
     participant.person_id = person.id
     participant.joined_at = svc.now()
     audit(session, "joined", actor=actor, review_id=review.id, participant_id=participant.id)
+    await session.flush()
+    await review_changed(svc, session, review.id, reason="joined")
     return await _joined(session, review.id, participant, person)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,8 +20,10 @@ from cetr_bot.rules import (
     commissioner_body,
     required_roles,
 )
+from cetr_bot.services import attendance, preparation, reminders
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid, NotFound
+from cetr_bot.services.events import review_changed
 from cetr_bot.storage.models import Participant, Review, YoungPerson
 
 REF_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,39}$")
@@ -55,6 +58,11 @@ class ReviewDetail:
     commissioner: str
     participants: list[ParticipantLine]
     warnings: list[RuleWarning] = field(default_factory=list)
+    # Filled by the preparation, attendance and reminder services (participant id → status).
+    preparation: dict[int, str] = field(default_factory=dict)
+    attendance: dict[int, str] = field(default_factory=dict)
+    flags: list[Any] = field(default_factory=list)
+    delivery_problems: list[Any] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -122,6 +130,7 @@ async def create_review(
         session.add(review)
         await session.flush()
         audit(session, "review_created", actor=actor, review_id=review.id)
+        await review_changed(svc, session, review.id, reason="created")
         warnings = await _warnings(svc, session, review)
         return ReviewChanged(review.id, warnings)
 
@@ -275,6 +284,10 @@ async def review_detail(svc: Services, actor: Actor, review_id: int) -> ReviewDe
             commissioner=commissioner_body(ReviewType(review.type)),
             participants=participants,
             warnings=warnings,
+            preparation=await preparation.progress_for_review(svc, session, review.id),
+            attendance=await attendance.attendance_for_review(svc, session, review.id),
+            flags=await preparation.flags_for_review(svc, session, review.id),
+            delivery_problems=await reminders.delivery_problems_for_review(svc, session, review.id),
         )
 
 
@@ -300,6 +313,7 @@ async def reschedule_review(
         review.sequence += 1
         audit(session, "review_rescheduled", actor=actor, review_id=review.id)
         await session.flush()
+        await review_changed(svc, session, review.id, reason="rescheduled")
         return ReviewChanged(review.id, await _warnings(svc, session, review))
 
 
@@ -317,4 +331,5 @@ async def cancel_review(svc: Services, actor: Actor, *, review_id: int) -> Revie
                 if invitation.used_at is None and invitation.revoked_at is None:
                     invitation.revoked_at = now
         audit(session, "review_cancelled", actor=actor, review_id=review.id)
+        await review_changed(svc, session, review.id, reason="cancelled")
         return summarise(review)

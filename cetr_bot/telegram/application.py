@@ -17,9 +17,10 @@ from telegram.ext import (
     filters,
 )
 
+from cetr_bot.scheduling import dispatcher
 from cetr_bot.services.context import Services
 from cetr_bot.services.errors import ServiceError
-from cetr_bot.telegram.handlers import common, coordinator
+from cetr_bot.telegram.handlers import attendance, common, coordinator, preparation
 from cetr_bot.telegram.menus import EVERYONE_COMMANDS, set_coordinator_menu
 from cetr_bot.telegram.replies import Context
 from cetr_bot.text import Texts
@@ -59,6 +60,7 @@ def build_application(svc: Services, texts: Texts) -> Application:
     app.bot_data["services"] = svc
     app.bot_data["texts"] = texts
     register_handlers(app)
+    dispatcher.install(app, svc)
     return app
 
 
@@ -86,6 +88,9 @@ def register_handlers(app: Application) -> None:
     }
     for prefix, handler in buttons.items():
         app.add_handler(CallbackQueryHandler(guarded(handler), pattern=f"^{prefix}(:|$)"))
+    # Each capability registers its own commands and buttons, before the catch-alls.
+    preparation.register(app)
+    attendance.register(app)
     app.add_handler(CallbackQueryHandler(guarded(coordinator.unknown_button)))
     app.add_handler(MessageHandler(private & filters.COMMAND, guarded(common.unknown_command)))
     app.add_handler(MessageHandler(private & filters.TEXT, guarded(common.on_text)))

@@ -9,7 +9,7 @@ from telegram import Update
 from cetr_bot.domain import FAMILY_ROLES, PANEL_ROLES, Role
 from cetr_bot.services import flows, invitations
 from cetr_bot.services.errors import ServiceError
-from cetr_bot.telegram.handlers import coordinator
+from cetr_bot.telegram.handlers import attendance, coordinator, preparation
 from cetr_bot.telegram.menus import set_coordinator_menu
 from cetr_bot.telegram.replies import Context, actor_of, say, say_error, services, texts
 
@@ -44,6 +44,8 @@ async def start(update: Update, context: Context) -> None:
             at=joined.at,
             review_type=joined.review_type,
         )
+        await attendance.after_join(update, context, joined)
+        await preparation.after_join(update, context, joined)
         return
     svc = services(context)
     if svc.is_coordinator(actor) and actor.telegram_user_id:
@@ -67,6 +69,8 @@ async def on_text(update: Update, context: Context) -> None:
     row = await flows.current(services(context), actor_of(update))
     if row is not None and await coordinator.continue_flow(update, context, row.kind):
         return
+    if await preparation.on_text(update, context):
+        return
     await say(update, context, "general/not_expected")
 
 
@@ -76,6 +80,8 @@ async def on_other(update: Update, context: Context) -> None:
     if row is not None:
         await say(update, context, "general/text_please")
         await coordinator.repeat_question(update, context, row.kind)
+        return
+    if await preparation.on_media(update, context):
         return
     await say(update, context, "general/not_expected")
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 import tempfile
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from cetr_bot.config import Settings
 from cetr_bot.runner import BotRunner, open_services
-from cetr_bot.sandbox import SandboxClient, SandboxUser, SentMessage, start_sandbox
+from cetr_bot.sandbox import Sandbox, SandboxClient, SandboxUser, SentMessage, start_sandbox
+from cetr_bot.services.context import Services
 from cetr_bot.storage.types import utcnow
 
 COORDINATOR = 1001
@@ -64,6 +66,35 @@ class Actor:
         return replies
 
 
+class DemoClock:
+    """Real time, plus however far the demo has fast-forwarded."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return utcnow() + self.offset
+
+    def advance(self, delta: timedelta) -> None:
+        self.offset += delta
+
+
+@dataclass
+class DemoContext:
+    """What each part of the demo script needs."""
+
+    svc: Services
+    runner: BotRunner
+    sandbox: Sandbox
+    client: SandboxClient
+    transcript: Transcript
+    clock: DemoClock
+    folder: Path
+    people: dict[int, Actor] = field(default_factory=dict)
+    review_id: int = 0
+    links: dict[int, str] = field(default_factory=dict)
+
+
 async def run_demo(workdir: Path | None = None) -> int:
     folder = workdir or Path(tempfile.mkdtemp(prefix="cetr-demo-"))
     sandbox = await start_sandbox()
@@ -75,12 +106,15 @@ async def run_demo(workdir: Path | None = None) -> int:
         coordinator_ids=[COORDINATOR],
     )
     svc = await open_services(settings)
+    clock = DemoClock()
+    svc.clock = clock
     runner = BotRunner(svc, poll_timeout=1)
     await runner.start()
-    transcript = Transcript()
     try:
         async with SandboxClient(sandbox.url) as client:
-            await _scenario(client, transcript, settings)
+            ctx = DemoContext(svc, runner, sandbox, client, Transcript(), clock, folder)
+            await _scenario(ctx)
+            await _later_parts(ctx)
     finally:
         await runner.stop()
         await svc.db.dispose()
@@ -89,14 +123,23 @@ async def run_demo(workdir: Path | None = None) -> int:
     return 0
 
 
-async def _scenario(client: SandboxClient, transcript: Transcript, settings: Settings) -> None:
+async def _later_parts(ctx: DemoContext) -> None:
+    """Each capability adds its part of the story in its own module."""
+    from cetr_bot.demo import preparation, reminders
+
+    await preparation.play(ctx)
+    await reminders.play(ctx)
+
+
+async def _scenario(ctx: DemoContext) -> None:
+    client, transcript, settings = ctx.client, ctx.transcript, ctx.svc.settings
     people = {
-        uid: Actor(client.user(uid, first_name=name.split()[0]), uid, transcript)
-        for uid, name in PEOPLE.items()
+        uid: Actor(client.user(uid, first_name=FIRST_NAMES[uid]), uid, transcript) for uid in PEOPLE
     }
+    ctx.people = people
     coordinator = people[COORDINATOR]
-    when = (utcnow() + timedelta(days=21)).astimezone(settings.zone)
-    admitted = (utcnow() - timedelta(days=60)).astimezone(settings.zone)
+    when = (ctx.clock() + timedelta(days=21)).astimezone(settings.zone)
+    admitted = (ctx.clock() - timedelta(days=60)).astimezone(settings.zone)
 
     transcript.heading("The coordinator sets up an inpatient review")
     await coordinator.say("/start")
@@ -110,6 +153,7 @@ async def _scenario(client: SandboxClient, transcript: Transcript, settings: Set
     done = await coordinator.tap("✅ Create the review")
     review_id = re.search(r"#(\d+)", done[-1].plain)
     assert review_id, "the review was not created"
+    ctx.review_id = int(review_id[1])
 
     transcript.heading("The coordinator invites a parent, the young person and a clinician")
     links: dict[int, str] = {}
@@ -124,6 +168,7 @@ async def _scenario(client: SandboxClient, transcript: Transcript, settings: Set
         token = TOKEN.search(created[-1].plain)
         assert token, "no invitation link"
         links[uid] = token[1]
+    ctx.links = links
 
     transcript.heading("Each person opens their link")
     for uid in (2001, 2002, 2003):

@@ -1,0 +1,1 @@
+"""Reminders: the planner decides which reminder rows exist; the dispatcher sends due ones."""

@@ -1,0 +1,16 @@
+"""`make demo` plays its whole script against the sandbox without a hitch."""
+
+from __future__ import annotations
+
+from cetr_bot.demo import run_demo
+
+
+async def test_demo_runs_and_shows_each_person_joining(tmp_path, capsys):
+    assert await run_demo(tmp_path) == 0
+    out = capsys.readouterr().out
+    assert "Review #1 is set up" in out
+    assert out.count("thank you for joining") >= 2  # parent and clinician
+    assert "There is a meeting about you." in out  # the young person's easy-read greeting
+    assert "already been used" in out
+    assert "Family member or carer: ✅ joined (Dana)" in out
+    assert (tmp_path / "demo.db").exists()
