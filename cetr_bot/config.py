@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     quiet_hours_start: time = time(20, 0)
     quiet_hours_end: time = time(8, 0)
 
+    # --- preparation settings (add below; keep each edit small) ---
+
+    # --- reminder and attendance settings (add below; keep each edit small) ---
+
+    # --- action settings (add below; keep each edit small) ---
+
     @field_validator("coordinator_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:

@@ -6,6 +6,7 @@ import re
 from datetime import date, datetime, timedelta
 
 from cetr_bot.domain import ReviewType, Role
+from cetr_bot.sandbox import SandboxUser, SentMessage
 from cetr_bot.services import invitations, reviews
 from cetr_bot.services.context import Actor, Services
 
@@ -38,6 +39,14 @@ async def add_review(
 
 async def invite(svc: Services, review_id: int, role: Role) -> invitations.InviteCreated:
     return await invitations.create_invitation(svc, CLI, review_id=review_id, role=role)
+
+
+async def join(user: SandboxUser, token: str) -> list[SentMessage]:
+    """Open an invitation link and collect everything the bot says in answer
+    (the greeting first, then whatever later capabilities add)."""
+    await user.send(f"/start {token}")
+    first = await user.wait_for(1)
+    return first + await user.settle(quiet=0.3)
 
 
 def token_in(text: str) -> str:

@@ -56,12 +56,14 @@ class Actor:
     async def say(self, text: str, count: int = 1) -> list[SentMessage]:
         self.transcript.said(self.id, text)
         replies = await self.user.ask(text, count=count)
+        replies += await self.user.settle(quiet=0.15)
         self.transcript.saw(self.id, replies)
         return replies
 
     async def tap(self, label: str, count: int = 1) -> list[SentMessage]:
         self.transcript.said(self.id, f"[taps “{label}”]")
         replies = await self.user.tap(label, count=count)
+        replies += await self.user.settle(quiet=0.15)
         self.transcript.saw(self.id, replies)
         return replies
 

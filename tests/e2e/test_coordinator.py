@@ -11,7 +11,7 @@ from cetr_bot.domain import ReviewStatus, Role
 from cetr_bot.services import reviews
 from cetr_bot.storage.models import AuditEvent, Invitation
 from tests.conftest import COORDINATOR_ID
-from tests.helpers import CLI, add_review, invite, token_in
+from tests.helpers import CLI, add_review, invite, join, token_in
 
 OUTSIDER = 3001
 
@@ -33,7 +33,7 @@ async def test_review_shows_invited_joined_and_missing_roles(bot, client, svc):
     review_id = await add_review(svc)
     clinician = await invite(svc, review_id, Role.CLINICIAN)
     await invite(svc, review_id, Role.FAMILY)
-    await client.user(2003, first_name="Dr Lee").ask(f"/start {clinician.token}")
+    await join(client.user(2003, first_name="Dr Lee"), clinician.token)
     [reply] = await client.user(COORDINATOR_ID).ask(f"/review {review_id}")
     text = reply.plain
     assert "Responsible clinician or senior nurse: ✅ joined (Dr Lee)" in text
@@ -69,7 +69,7 @@ async def test_invite_with_buttons_gives_a_working_link(bot, client, svc):
     token = token_in(created.plain)
     assert "https://t.me/cetr_sandbox_bot?start=" in created.plain
     assert 32 <= len(token) <= 64
-    [welcome] = await client.user(2002, first_name="Sam").ask(f"/start {token}")
+    welcome = (await join(client.user(2002, first_name="Sam"), token))[0]
     assert "There is a meeting about you" in welcome.plain
     detail = await reviews.review_detail(svc, CLI, review_id)
     assert [(p.role, p.joined) for p in detail.participants] == [(Role.YOUNG_PERSON, True)]

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from cetr_bot.domain import Role
 from cetr_bot.services import invitations, reviews
 from cetr_bot.storage.models import Invitation, Person
-from tests.helpers import CLI, add_review, invite
+from tests.helpers import CLI, add_review, invite, join
 
 
 @pytest.mark.parametrize(
@@ -26,7 +26,7 @@ from tests.helpers import CLI, add_review, invite
 async def test_greeting_suits_the_role(bot, client, svc, role, expected):
     review_id = await add_review(svc)
     created = await invite(svc, review_id, role)
-    [greeting] = await client.user(2001, first_name="Alex").ask(f"/start {created.token}")
+    greeting = (await join(client.user(2001, first_name="Alex"), created.token))[0]
     assert expected in greeting.plain
     assert "Hi Alex" in greeting.plain or "Hello Alex" in greeting.plain
     assert "Monday 14 December 2026 at 09:00" in greeting.plain
@@ -35,7 +35,7 @@ async def test_greeting_suits_the_role(bot, client, svc, role, expected):
 async def test_greeting_is_discreet(bot, client, svc):
     review_id = await add_review(svc, ref="YP-SECRET", location="St Elsewhere Hospital, Ward 3")
     created = await invite(svc, review_id, Role.FAMILY)
-    [greeting] = await client.user(2001).ask(f"/start {created.token}")
+    greeting = (await join(client.user(2001), created.token))[0]
     assert "YP-SECRET" not in greeting.plain
     assert "Hospital" not in greeting.plain and "Ward" not in greeting.plain
 
@@ -43,7 +43,7 @@ async def test_greeting_is_discreet(bot, client, svc):
 async def test_young_person_greeting_is_easy_read(bot, client, svc):
     review_id = await add_review(svc)
     created = await invite(svc, review_id, Role.YOUNG_PERSON)
-    [greeting] = await client.user(2002).ask(f"/start {created.token}")
+    greeting = (await join(client.user(2002), created.token))[0]
     lines = [line for line in greeting.plain.splitlines() if line.strip()]
     assert max(len(line.split()) for line in lines) <= 12  # one short idea per line
 
@@ -51,7 +51,7 @@ async def test_young_person_greeting_is_easy_read(bot, client, svc):
 async def test_a_link_works_once(bot, client, svc):
     review_id = await add_review(svc)
     created = await invite(svc, review_id, Role.FAMILY)
-    await client.user(2001).ask(f"/start {created.token}")
+    await join(client.user(2001), created.token)
     [again] = await client.user(2001).ask(f"/start {created.token}")
     assert "already joined" in again.plain
     [other] = await client.user(2009).ask(f"/start {created.token}")
@@ -99,7 +99,7 @@ async def test_repeated_bad_tokens_are_throttled(bot, client, svc, clock):
     assert "wait a little while" in reply.plain
     assert not (await reviews.review_detail(svc, CLI, review_id)).participants[0].joined
     clock.advance(minutes=svc.settings.bad_token_window_minutes, seconds=1)
-    [reply] = await user.ask(f"/start {good.token}")
+    reply = (await join(user, good.token))[0]
     assert "thank you for joining" in reply.plain.lower()
     # Another user is not held back by someone else's guessing.
 
@@ -122,7 +122,7 @@ async def test_start_without_token_and_help_explain_the_bot(bot, client, svc):
     assert "/newreview" not in help_.plain
     review_id = await add_review(svc)
     created = await invite(svc, review_id, Role.FAMILY)
-    await client.user(2001).ask(f"/start {created.token}")
+    await join(client.user(2001), created.token)
     [welcome] = await client.user(2001).ask("/start")
     assert "a review on Monday 14 December 2026 at 09:00 (Family member or carer)" in welcome.plain
 
