@@ -23,8 +23,8 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 demo: $(STAMP)  ## the sandbox and the real bot on embedded SQLite, scripted
 	$(BIN)/cetr-bot demo
 
-test: $(DEV_STAMP)  ## the whole suite on SQLite (and on PostgreSQL when TEST_DATABASE_URL is set)
-	$(BIN)/pytest -q
+test: $(DEV_STAMP)  ## the whole suite on SQLite (or on PostgreSQL when TEST_DATABASE_URL is set)
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q
 
 test-postgres: $(DEV_STAMP)  ## the whole suite on the PostgreSQL at PG_URL
 	TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -q

@@ -34,6 +34,10 @@ class FakeClock:
         self.current += timedelta(**delta)
 
 
+def pytest_report_header() -> str:
+    return f"database: {'PostgreSQL' if postgres_url() else 'SQLite (a new file per test)'}"
+
+
 def postgres_url() -> str | None:
     return os.environ.get("TEST_DATABASE_URL") or None
 
