@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 from cetr_bot.config import ConfigError, Settings, load_settings
 from cetr_bot.domain import Role, parse_review_type, parse_role
 from cetr_bot.parsing import parse_date, parse_local_datetime
-from cetr_bot.services import invitations, reviews
+from cetr_bot.services import actions, invitations, reviews
 from cetr_bot.services.context import Actor, Services
 from cetr_bot.services.errors import ServiceError
 from cetr_bot.text import Texts
@@ -48,7 +48,22 @@ def build_parser() -> Parser:
     invite.add_argument("--role", required=True, help=", ".join(r.value for r in Role))
     revoke = sub.add_parser("revoke", help="withdraw an invitation that has not been used")
     revoke.add_argument("participant_id", type=int)
+    _action_parsers(sub)
     return parser
+
+
+def _action_parsers(sub: Any) -> None:
+    action = sub.add_parser("action", help="actions agreed at a review")
+    action_sub = action.add_subparsers(dest="action_command", required=True, parser_class=Parser)
+    add = action_sub.add_parser("add", help="record an action; prints its id")
+    add.add_argument("review_id", type=int)
+    add.add_argument("--owner", type=int, required=True, help="participant id (see review show)")
+    add.add_argument("--due", required=True, help="due date, YYYY-MM-DD")
+    add.add_argument("--what", required=True, help="what is to be done")
+    listing = action_sub.add_parser("list", help="the actions of a review")
+    listing.add_argument("review_id", type=int)
+    show = action_sub.add_parser("show", help="one action and its history")
+    show.add_argument("action_id", type=int)
 
 
 def _review_parsers(sub: Any) -> None:
@@ -62,6 +77,9 @@ def _review_parsers(sub: Any) -> None:
     add.add_argument("--dob", help="date of birth, YYYY-MM-DD")
     add.add_argument("--admitted", help="admission date, YYYY-MM-DD")
     review_sub.add_parser("list", help="upcoming reviews")
+    held = review_sub.add_parser("held", help="mark a review as held")
+    held.add_argument("review_id", type=int)
+    held.add_argument("--on", help="the date it was held, YYYY-MM-DD (default today)")
     show = review_sub.add_parser("show", help="one review in full")
     show.add_argument("review_id", type=int)
 
@@ -97,6 +115,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         "review": lambda svc, texts: _review(svc, texts, args),
         "invite": lambda svc, texts: _invite(svc, texts, args),
         "revoke": lambda svc, texts: _revoke(svc, texts, args),
+        "action": lambda svc, texts: _action(svc, texts, args),
     }
     return asyncio.run(_with_services(settings, handlers[args.command]))
 
@@ -195,6 +214,11 @@ async def _review(svc: Services, texts: Texts, args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         return 0
+    if args.review_command == "held":
+        on = _date_arg(args.on, "--on") or svc.now().astimezone(svc.settings.zone).date()
+        await actions.mark_held(svc, CLI, review_id=args.review_id, held_on=on)
+        print(texts.plain("actions/held", review_id=args.review_id, held_on=on))
+        return 0
     if args.review_command == "list":
         print(texts.plain("coordinator/reviews", reviews=await reviews.list_upcoming(svc, CLI)))
         return 0
@@ -212,6 +236,29 @@ async def _invite(svc: Services, texts: Texts, args: argparse.Namespace) -> int:
     created = await invitations.create_invitation(svc, CLI, review_id=args.review_id, role=role)
     print(created.link)
     print(created.token)
+    return 0
+
+
+async def _action(svc: Services, texts: Texts, args: argparse.Namespace) -> int:
+    if args.action_command == "add":
+        due = _date_arg(args.due, "--due")
+        assert due is not None
+        view = await actions.add_action(
+            svc,
+            CLI,
+            review_id=args.review_id,
+            owner_participant_id=args.owner,
+            what=args.what,
+            due_on=due,
+        )
+        print(view.id)
+        return 0
+    if args.action_command == "list":
+        items = await actions.list_actions(svc, CLI, review_id=args.review_id)
+        print(texts.plain("actions/list", review_id=args.review_id, items=items))
+        return 0
+    view, history = await actions.show_action(svc, CLI, action_id=args.action_id)
+    print(texts.plain("actions/detail", a=view, history=history))
     return 0
 
 

@@ -43,7 +43,7 @@ async def current(svc: Services, actor: Actor) -> PendingInput | None:
         return await session.get(PendingInput, actor.telegram_user_id)
 
 
-async def _save(svc: Services, actor: Actor, kind: str, data: dict[str, Any]) -> None:
+async def save(svc: Services, actor: Actor, kind: str, data: dict[str, Any]) -> None:
     async with svc.db.transaction() as session:
         row = await session.get(PendingInput, actor.telegram_user_id)
         if row is None:
@@ -84,7 +84,7 @@ async def current_new_review_step(svc: Services, actor: Actor) -> Step | None:
 
 async def start_new_review(svc: Services, actor: Actor) -> Step:
     svc.require_coordinator(actor)
-    await _save(svc, actor, NEW_REVIEW, {})
+    await save(svc, actor, NEW_REVIEW, {})
     return Step(NEW_REVIEW, "ref")
 
 
@@ -112,7 +112,7 @@ async def new_review_input(
         data[name] = _read_answer(svc, name, text)
     except ServiceError as error:
         return Step(NEW_REVIEW, name, data, error=error)
-    await _save(svc, actor, NEW_REVIEW, data)
+    await save(svc, actor, NEW_REVIEW, data)
     step = Step(NEW_REVIEW, new_review_step(data), data)
     if step.name == "confirm":
         step.warnings = await _preview(svc, data)
@@ -195,7 +195,7 @@ async def start_reschedule(svc: Services, actor: Actor, review_id: int) -> revie
     detail = await reviews.review_detail(svc, actor, review_id)
     if detail.summary.status != "scheduled":
         raise Invalid("review_not_scheduled", status=detail.summary.status)
-    await _save(svc, actor, RESCHEDULE, {"review_id": review_id})
+    await save(svc, actor, RESCHEDULE, {"review_id": review_id})
     return detail
 
 

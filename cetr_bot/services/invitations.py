@@ -53,12 +53,15 @@ def looks_like_token(token: str) -> bool:
 
 
 async def create_invitation(
-    svc: Services, actor: Actor, *, review_id: int, role: Role
+    svc: Services, actor: Actor, *, review_id: int, role: Role, allow_held: bool = False
 ) -> InviteCreated:
+    """A new participant for `role` and its link. After the review is held, only
+    with `allow_held` (a new action owner)."""
     svc.require_coordinator(actor)
     async with svc.db.transaction() as session:
         review = await load_review(session, review_id)
-        if review.status != ReviewStatus.SCHEDULED:
+        allowed = {ReviewStatus.SCHEDULED} | ({ReviewStatus.HELD} if allow_held else set())
+        if review.status not in allowed:
             raise Invalid("review_not_scheduled", status=review.status)
         participant = Participant(review_id=review.id, role=role)
         session.add(participant)
@@ -160,7 +163,7 @@ def _why_not(
         if person is not None and participant.person_id == person.id:
             return Invalid("already_joined")
         return Invalid("invite_used")
-    if review.status != ReviewStatus.SCHEDULED:
+    if review.status == ReviewStatus.CANCELLED:
         return Invalid("invite_review_closed")
     if invitation.revoked_at is not None or participant.removed_at is not None:
         return Invalid("invite_revoked")

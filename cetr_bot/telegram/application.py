@@ -20,7 +20,7 @@ from telegram.ext import (
 from cetr_bot.scheduling import dispatcher
 from cetr_bot.services.context import Services
 from cetr_bot.services.errors import ServiceError
-from cetr_bot.telegram.handlers import attendance, common, coordinator, preparation
+from cetr_bot.telegram.handlers import actions, attendance, common, coordinator, preparation
 from cetr_bot.telegram.menus import EVERYONE_COMMANDS, set_coordinator_menu
 from cetr_bot.telegram.replies import Context
 from cetr_bot.text import Texts
@@ -91,6 +91,7 @@ def register_handlers(app: Application) -> None:
     # Each capability registers its own commands and buttons, before the catch-alls.
     preparation.register(app)
     attendance.register(app)
+    actions.register(app, guarded)
     app.add_handler(CallbackQueryHandler(guarded(coordinator.unknown_button)))
     app.add_handler(MessageHandler(private & filters.COMMAND, guarded(common.unknown_command)))
     app.add_handler(MessageHandler(private & filters.TEXT, guarded(common.on_text)))

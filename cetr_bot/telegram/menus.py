@@ -11,8 +11,19 @@ from cetr_bot.text import Texts
 
 log = logging.getLogger(__name__)
 
-EVERYONE_COMMANDS = ("start", "help", "cancel")
-COORDINATOR_COMMANDS = ("newreview", "reviews", "review", "invite", "reschedule", "cancelreview")
+EVERYONE_COMMANDS = ("start", "help", "myactions", "actions", "digest", "cancel")
+COORDINATOR_COMMANDS = (
+    "newreview",
+    "reviews",
+    "review",
+    "invite",
+    "reschedule",
+    "cancelreview",
+    "held",
+    "addaction",
+    "actions",
+    "reportsent",
+)
 
 
 async def set_coordinator_menu(bot: Bot, texts: Texts, user_id: int) -> None:

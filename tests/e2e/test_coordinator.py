@@ -167,5 +167,7 @@ async def test_command_menus_are_set_per_audience(bot, sandbox, client):
     commands = await client.commands()
     everyone = {c["command"] for c in commands["all_private_chats"]}
     coordinator = {c["command"] for c in commands[f"chat:{COORDINATOR_ID}"]}
-    assert everyone == {"start", "help", "cancel"}
-    assert {"newreview", "reviews", "review", "invite", "reschedule", "cancelreview"} <= coordinator
+    coordinating = {"newreview", "reviews", "review", "invite", "reschedule", "cancelreview"}
+    assert {"start", "help", "cancel", "myactions"} <= everyone
+    assert not coordinating & everyone
+    assert coordinating | everyone <= coordinator

@@ -1,0 +1,354 @@
+"""Actions in the bot: the coordinator records and changes them, owners answer,
+families see a plain summary. Every press is re-checked by cetr_bot.services.actions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+
+from cetr_bot.domain import Role
+from cetr_bot.parsing import parse_date, parse_time
+from cetr_bot.services import action_flows, actions, flows, preferences
+from cetr_bot.services.errors import Invalid
+from cetr_bot.telegram import keyboards
+from cetr_bot.telegram.replies import (
+    Context,
+    actor_of,
+    callback_parts,
+    say,
+    say_error,
+    services,
+    settle_button,
+    texts,
+)
+
+OWNER_VERBS = {
+    "d": actions.Response.DONE,
+    "u": actions.Response.UPDATE,
+    "h": actions.Response.HELP,
+    "n": actions.Response.NOT_MINE,
+}
+ASK_TEMPLATE = {
+    actions.Response.UPDATE: "actions/ask_update",
+    actions.Response.HELP: "actions/ask_help",
+    actions.Response.NOT_MINE: "actions/ask_not_mine",
+}
+EDIT_ACTION = "actionedit"
+
+
+def register(app: Any, guarded: Any) -> None:
+    private = filters.ChatType.PRIVATE
+    commands = {
+        "held": held,
+        "addaction": add_action,
+        "actions": list_actions,
+        "action": show_action,
+        "myactions": my_actions,
+        "digest": digest,
+        "reportsent": report_sent,
+    }
+    for name, handler in commands.items():
+        app.add_handler(CommandHandler(name, guarded(handler), filters=private))
+    buttons = {"ao": owner_button, "ah": owner_pick_button, "am": manage_button}
+    for prefix, handler in buttons.items():
+        app.add_handler(CallbackQueryHandler(guarded(handler), pattern=f"^{prefix}:"))
+
+
+def _number(text: str | None) -> int | None:
+    cleaned = (text or "").strip().lstrip("#").lstrip("Aa")
+    return int(cleaned) if cleaned.isdigit() and len(cleaned) < 10 else None
+
+
+def _example_date(context: Context) -> str:
+    svc = services(context)
+    return f"{(svc.now() + timedelta(days=28)).astimezone(svc.settings.zone):%d/%m/%Y}"
+
+
+def owner_keyboard(context: Context, view: actions.ActionView) -> InlineKeyboardMarkup:
+    t = texts(context)
+    return keyboards.grid(
+        [
+            keyboards.button(t.label(f"action_buttons.{name}"), "ao", view.id, verb, view.version)
+            for verb, name in (("d", "done"), ("u", "update"), ("h", "help"), ("n", "not_mine"))
+        ],
+        width=2,
+    )
+
+
+# --- the coordinator ------------------------------------------------------------------
+
+
+async def held(update: Update, context: Context) -> None:
+    svc, actor = services(context), actor_of(update)
+    svc.require_coordinator(actor)
+    args = context.args or []
+    review_id = _number(args[0] if args else None)
+    if review_id is None:
+        await say(update, context, "coordinator/usage_review")
+        return
+    on = (
+        parse_date(" ".join(args[1:]))
+        if len(args) > 1
+        else svc.now().astimezone(svc.settings.zone).date()
+    )
+    if on is None:
+        raise Invalid("bad_date")
+    await actions.mark_held(svc, actor, review_id=review_id, held_on=on)
+    await say(update, context, "actions/held", review_id=review_id, held_on=on)
+
+
+async def report_sent(update: Update, context: Context) -> None:
+    svc, actor = services(context), actor_of(update)
+    review_id = _number(context.args[0] if context.args else None)
+    if review_id is None:
+        svc.require_coordinator(actor)
+        await say(update, context, "coordinator/usage_review")
+        return
+    await actions.mark_report_sent(svc, actor, review_id=review_id)
+    await say(update, context, "actions/report_marked", review_id=review_id)
+
+
+async def add_action(update: Update, context: Context) -> None:
+    svc, actor = services(context), actor_of(update)
+    svc.require_coordinator(actor)
+    review_id = _number(context.args[0] if context.args else None)
+    if review_id is None:
+        await say(update, context, "coordinator/usage_review")
+        return
+    step = await action_flows.start_add_action(svc, actor, review_id)
+    await say(update, context, "actions/ask_what", review_id=step.review_id)
+
+
+async def show_add_step(update: Update, context: Context, step: action_flows.ActionStep) -> None:
+    if step.error is not None:
+        await say_error(update, context, step.error)
+    if step.name == "what":
+        await say(update, context, "actions/ask_what", review_id=step.review_id)
+    elif step.name == "owner":
+        await _ask_owner(update, context, step.review_id)
+    elif step.name == "due":
+        await say(
+            update, context, "actions/ask_due", invite=step.invite, example=_example_date(context)
+        )
+    elif step.action is not None:
+        await say(update, context, "actions/added", action=step.action)
+
+
+async def _ask_owner(
+    update: Update, context: Context, review_id: int, *, action_id: int = 0
+) -> None:
+    svc, actor, t = services(context), actor_of(update), texts(context)
+    choices = await actions.participants_for_owner_choice(svc, actor, review_id=review_id)
+    prefix = ("am", action_id, "to") if action_id else ("ah", "p")
+    buttons = [
+        keyboards.button(
+            t.label("action_buttons.owner_choice", role=t.role(role), name=name, joined=joined),
+            *prefix,
+            pid,
+        )
+        for pid, role, name, joined in choices
+    ]
+    if not action_id:
+        buttons.append(keyboards.button(t.label("action_buttons.new_owner"), "ah", "new"))
+    template = "actions/ask_reassign" if action_id else "actions/ask_owner"
+    await say(update, context, template, keyboard=keyboards.grid(buttons), a={"id": action_id})
+
+
+async def owner_pick_button(update: Update, context: Context) -> None:
+    parts = callback_parts(update)
+    svc, actor, t = services(context), actor_of(update), texts(context)
+    svc.require_coordinator(actor)
+    if parts[1:] == ["new"]:
+        await settle_button(update)
+        roles = [
+            keyboards.button(t.role(r), "ah", "r", r) for r in action_flows.ROLES_FOR_NEW_OWNER
+        ]
+        await say(
+            update, context, "actions/ask_new_owner_role", keyboard=keyboards.grid(roles, width=2)
+        )
+        return
+    if len(parts) != 3 or parts[1] not in ("p", "r"):
+        raise Invalid("stale_button")
+    await settle_button(update)
+    if parts[1] == "p":
+        number = _number(parts[2])
+        if number is None:
+            raise Invalid("stale_button")
+        step = await action_flows.add_action_owner(svc, actor, participant_id=number)
+    else:
+        step = await action_flows.add_action_owner(svc, actor, new_role=parts[2])
+    await show_add_step(update, context, step)
+
+
+async def list_actions(update: Update, context: Context) -> None:
+    """Coordinator: /actions N lists a review's actions. Others: their family summary."""
+    svc, actor = services(context), actor_of(update)
+    if not svc.is_coordinator(actor):
+        await family_summary(update, context)
+        return
+    review_id = _number(context.args[0] if context.args else None)
+    if review_id is None:
+        await say(update, context, "coordinator/usage_review")
+        return
+    items = await actions.list_actions(svc, actor, review_id=review_id)
+    await say(update, context, "actions/list", review_id=review_id, items=items)
+
+
+async def show_action(update: Update, context: Context) -> None:
+    svc, actor, t = services(context), actor_of(update), texts(context)
+    action_id = _number(context.args[0] if context.args else None)
+    if action_id is None:
+        await my_actions(update, context)
+        return
+    view, history = await actions.show_action(svc, actor, action_id=action_id)
+    keyboard = None
+    if view.status is actions.ActionStatus.OPEN:
+        if svc.is_coordinator(actor):
+            keyboard = keyboards.grid(
+                [
+                    keyboards.button(t.label(f"action_buttons.{name}"), "am", view.id, name)
+                    for name in ("change_due", "change_what", "reassign", "cancel")
+                ],
+                width=2,
+            )
+        else:
+            keyboard = owner_keyboard(context, view)
+    await say(update, context, "actions/detail", a=view, history=history, keyboard=keyboard)
+
+
+async def manage_button(update: Update, context: Context) -> None:
+    """am:<action>:change_due|change_what|reassign|cancel|yes|to:<participant>"""
+    parts = callback_parts(update)
+    svc, actor, t = services(context), actor_of(update), texts(context)
+    svc.require_coordinator(actor)
+    action_id = _number(parts[1]) if len(parts) >= 3 else None
+    if action_id is None:
+        raise Invalid("stale_button")
+    await settle_button(update)
+    view, _ = await actions.show_action(svc, actor, action_id=action_id)
+    verb = parts[2]
+    if verb in ("change_due", "change_what") and len(parts) == 3:
+        await flows.save(svc, actor, EDIT_ACTION, {"action_id": action_id, "field": verb})
+        template = "actions/ask_edit_due" if verb == "change_due" else "actions/ask_edit_what"
+        await say(update, context, template, a=view, example=_example_date(context))
+    elif verb == "reassign" and len(parts) == 3:
+        await _ask_owner(update, context, view.review_id, action_id=action_id)
+    elif verb == "cancel" and len(parts) == 3:
+        keyboard = keyboards.grid(
+            [
+                keyboards.button(t.label("action_buttons.yes_cancel"), "am", action_id, "yes"),
+                keyboards.button(t.label("action_buttons.keep"), "am", action_id, "keep"),
+            ]
+        )
+        await say(update, context, "actions/confirm_cancel", a=view, keyboard=keyboard)
+    elif verb == "yes" and len(parts) == 3:
+        changed = await actions.cancel_action(svc, actor, action_id=action_id)
+        await say(update, context, "actions/coordinator_changed", a=changed, reason="cancelled")
+    elif verb == "keep" and len(parts) == 3:
+        await say(update, context, "coordinator/kept")
+    elif verb == "to" and len(parts) == 4 and (owner := _number(parts[3])) is not None:
+        changed = await actions.reassign_action(
+            svc, actor, action_id=action_id, owner_participant_id=owner
+        )
+        await say(update, context, "actions/coordinator_changed", a=changed, reason="reassigned")
+    else:
+        raise Invalid("stale_button")
+
+
+async def edit_text(update: Update, context: Context, data: dict[str, Any], text: str) -> None:
+    svc, actor = services(context), actor_of(update)
+    action_id = int(data["action_id"])
+    if data["field"] == "change_due":
+        due = parse_date(text[:100])
+        if due is None:
+            raise Invalid("bad_date")
+        changed = await actions.edit_action(svc, actor, action_id=action_id, due_on=due)
+    else:
+        changed = await actions.edit_action(svc, actor, action_id=action_id, what=text)
+    await flows.clear(svc, actor)
+    await say(update, context, "actions/coordinator_changed", a=changed, reason="edited")
+
+
+# --- the owner --------------------------------------------------------------------------
+
+
+async def my_actions(update: Update, context: Context) -> None:
+    items = await actions.my_actions(services(context), actor_of(update))
+    await say(update, context, "actions/mine", items=items)
+    for view in items[:10]:
+        await say(update, context, "actions/one", a=view, keyboard=owner_keyboard(context, view))
+
+
+async def owner_button(update: Update, context: Context) -> None:
+    """ao:<action>:<d|u|h|n>:<version>"""
+    parts = callback_parts(update)
+    action_id = _number(parts[1]) if len(parts) == 4 else None
+    version = _number(parts[3]) if len(parts) == 4 else None
+    response = OWNER_VERBS.get(parts[2]) if len(parts) == 4 else None
+    if action_id is None or version is None or response is None:
+        raise Invalid("stale_button")
+    svc, actor = services(context), actor_of(update)
+    if response is actions.Response.DONE:
+        view = await actions.respond(
+            svc, actor, action_id=action_id, response=response, version=version
+        )
+        await settle_button(update)
+        await say(update, context, "actions/thanks_done", a=view)
+        return
+    view = await action_flows.ask_owner_text(
+        svc, actor, action_id=action_id, response=response, version=version
+    )
+    await settle_button(update)
+    await say(update, context, ASK_TEMPLATE[response], a=view)
+
+
+async def owner_text(update: Update, context: Context, text: str) -> None:
+    view, response = await action_flows.owner_text(services(context), actor_of(update), text)
+    await say(update, context, f"actions/thanks_{response}", a=view)
+
+
+async def digest(update: Update, context: Context) -> None:
+    svc, actor = services(context), actor_of(update)
+    arg = (context.args or [""])[0].lower()
+    if arg in ("off", "stop", "none"):
+        await preferences.set_digest(svc, actor, at=None)
+        await say(update, context, "actions/digest_set", at=None)
+        return
+    at = parse_time(arg) if arg else None
+    if at is None:
+        await say(update, context, "actions/digest_usage")
+        return
+    await preferences.set_digest(svc, actor, at=at)
+    await say(update, context, "actions/digest_set", at=at)
+
+
+# --- the family and the young person --------------------------------------------------------
+
+
+async def family_summary(update: Update, context: Context) -> None:
+    role, items = await actions.family_summary(services(context), actor_of(update))
+    template = (
+        "actions/young_person_summary" if role is Role.YOUNG_PERSON else ("actions/family_summary")
+    )
+    await say(update, context, template, items=items)
+
+
+async def continue_flow(update: Update, context: Context, kind: str, data: dict[str, Any]) -> bool:
+    """Typed text for one of this module's waiting flows."""
+    message = update.effective_message
+    text = message.text if message else None
+    if text is None:
+        return False
+    if kind == action_flows.ADD_ACTION:
+        step = await action_flows.add_action_text(services(context), actor_of(update), text)
+        await show_add_step(update, context, step)
+    elif kind == action_flows.OWNER_TEXT:
+        await owner_text(update, context, text)
+    elif kind == EDIT_ACTION:
+        await edit_text(update, context, data, text)
+    else:
+        return False
+    return True
