@@ -9,6 +9,7 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
+from pathlib import Path
 from typing import Any, NoReturn
 
 from cetr_bot.config import ConfigError, Settings, load_settings
@@ -49,6 +50,11 @@ def build_parser() -> Parser:
     revoke = sub.add_parser("revoke", help="withdraw an invitation that has not been used")
     revoke.add_argument("participant_id", type=int)
     _action_parsers(sub)
+    pack = sub.add_parser("pack", help="write a review's panel pack (HTML) to a file")
+    pack.add_argument("review_id", type=int)
+    pack.add_argument(
+        "-o", "--output", required=True, help="file to write: pack.html, or pack.pdf for a PDF"
+    )
     return parser
 
 
@@ -116,6 +122,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         "invite": lambda svc, texts: _invite(svc, texts, args),
         "revoke": lambda svc, texts: _revoke(svc, texts, args),
         "action": lambda svc, texts: _action(svc, texts, args),
+        "pack": lambda svc, texts: _pack(svc, texts, args),
     }
     return asyncio.run(_with_services(settings, handlers[args.command]))
 
@@ -259,6 +266,23 @@ async def _action(svc: Services, texts: Texts, args: argparse.Namespace) -> int:
         return 0
     view, history = await actions.show_action(svc, CLI, action_id=args.action_id)
     print(texts.plain("actions/detail", a=view, history=history))
+    return 0
+
+
+async def _pack(svc: Services, texts: Texts, args: argparse.Namespace) -> int:
+    from cetr_bot.services import pack
+
+    current = await pack.pack_for(svc, CLI, review_id=args.review_id)
+    try:
+        html = pack.render(texts, current)
+        target = Path(args.output)
+        if target.suffix.lower() == ".pdf":
+            await asyncio.to_thread(target.write_bytes, await asyncio.to_thread(pack.to_pdf, html))
+        else:
+            await asyncio.to_thread(target.write_text, html, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cetr-bot: cannot write {args.output}: {exc.strerror}") from None
+    print(args.output)
     return 0
 
 

@@ -42,8 +42,34 @@ class Settings(BaseSettings):
     # --- preparation settings (add below; keep each edit small) ---
 
     # --- reminder and attendance settings (add below; keep each edit small) ---
+    # Day-based reminders go out at reminder_time local; the "morning of" one at morning_time.
+    reminder_time: time = time(9, 0)
+    morning_reminder_time: time = time(8, 0)
+    review_reminder_days: list[int] = Field(default_factory=lambda: [14, 2])
+    rsvp_nudge_days: list[int] = Field(default_factory=lambda: [7, 2])
+    preparation_nudge_days: list[int] = Field(default_factory=lambda: [7, 2])
+    coordinator_summary_days: list[int] = Field(default_factory=lambda: [7, 2])
+    book_ahead_weeks: int = Field(4, ge=0, le=26)
+    review_duration_minutes: int = Field(120, ge=15, le=600)
+    calendar_domain: str = "cetr-bot.invalid"
+    # Delivery: pace under Telegram's ~30/s overall and 1/s per chat, with a margin.
+    send_rate_per_second: float = Field(28.0, gt=0, le=1000)
+    send_chat_interval_seconds: float = Field(1.1, ge=0, le=60)
+    send_max_attempts: int = Field(5, ge=1, le=50)
+    send_backoff_seconds: float = Field(30.0, ge=0, le=3600)
+    send_backoff_cap_seconds: float = Field(900.0, ge=0, le=86400)
+    dispatch_interval_seconds: float = Field(30.0, gt=0, le=3600)
+    dispatch_batch_size: int = Field(200, ge=1, le=5000)
+    dispatch_claim_lease_seconds: float = Field(120.0, gt=0, le=86400)
 
     # --- action settings (add below; keep each edit small) ---
+    action_reminder_days: list[int] = Field(default_factory=lambda: [7, 0])
+    action_chase_every_days: int = Field(3, ge=1, le=30)
+    action_max_chases: int = Field(6, ge=0, le=30)
+    action_escalate_after_days: int = Field(3, ge=1, le=60)
+    feedback_ask_after_days: int = Field(1, ge=0, le=7)
+    report_due_days: int = Field(14, ge=1, le=60)
+    report_reminder_days: list[int] = Field(default_factory=lambda: [10, 14])
 
     @field_validator("coordinator_ids", mode="before")
     @classmethod

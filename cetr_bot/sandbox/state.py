@@ -182,6 +182,10 @@ class SandboxState:
             chat["username"] = user["username"]
         return chat
 
+    def add_user(self, user_id: int, first_name: str | None = None) -> dict[str, Any]:
+        """A user who has opened the chat (so the bot may write), without an update."""
+        return self._register_user(user_id, first_name, None)
+
     def _register_user(
         self, user_id: int, first_name: str | None, username: str | None
     ) -> dict[str, Any]:

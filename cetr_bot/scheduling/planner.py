@@ -1,12 +1,380 @@
-"""Brings a review's pending reminder rows in line with its current state."""
+"""Brings a review's pending reminder rows in line with its current state.
+
+`plan_review` runs inside the transaction of every change a reminder depends on
+(see services/events.py). It works out the reminders wanted *now* from the
+review, its participants, their answers and their preparation, then adds,
+moves or cancels pending rows to match. It never touches a row that is being
+sent or was sent: those belong to the dispatcher.
+
+Row keys carry the review's SEQUENCE, so when a review moves every old
+reminder is cancelled and a fresh set planned for the new date (a 2-day
+reminder already sent for the old date does not stop one for the new date).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cetr_bot.domain import ReviewStatus, ReviewType, Setting
+from cetr_bot.rules import PastReview, YoungPersonFacts, next_review_due
+from cetr_bot.scheduling.timeline import days_before, local_at, out_of_quiet_hours
+from cetr_bot.services import attendance, preparation
 from cetr_bot.services.context import Services
+from cetr_bot.storage.models import Participant, Person, Review, YoungPerson
+from cetr_bot.storage.models_reminders import Reminder
+
+# Row statuses.
+PENDING, SENDING, SENT = "pending", "sending", "sent"
+FAILED, CANCELLED, SKIPPED, EXPIRED = "failed", "cancelled", "skipped", "expired"
+
+# Kinds planned from a review's state (recomputed on every change).
+REVIEW_REMINDER = "review_reminder"
+RSVP_NUDGE = "rsvp_nudge"
+PREP_NUDGE = "prep_nudge"
+COORD_ATTENDANCE = "coord_attendance"
+PLANNED_KINDS = (REVIEW_REMINDER, RSVP_NUDGE, PREP_NUDGE, COORD_ATTENDANCE)
+# One-off notices caused by an event (a move or a cancellation).
+CALENDAR_UPDATE = "calendar_update"
+CALENDAR_CANCEL = "calendar_cancel"
+NOTICE_KINDS = (CALENDAR_UPDATE, CALENDAR_CANCEL)
+# Per young person: book the next review ahead, and say when it is overdue.
+BOOK_NEXT = "book_next"
+NEXT_OVERDUE = "next_overdue"
+BOOKING_KINDS = (BOOK_NEXT, NEXT_OVERDUE)
+# To coordinators when someone blocked the bot.
+COORD_UNREACHABLE = "coord_unreachable"
+COORDINATOR_KINDS = frozenset({COORD_ATTENDANCE, BOOK_NEXT, NEXT_OVERDUE, COORD_UNREACHABLE})
+SUBMITTED = "submitted"
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """A reminder that should exist; `key` says what it is for, uniquely."""
+
+    key: str
+    kind: str
+    due: datetime
+    chat_id: int
+    review_id: int | None = None
+    young_person_id: int | None = None
+    participant_id: int | None = None
+    person_id: int | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ReviewState:
+    """What the reminders of one review depend on."""
+
+    review: Review
+    recipients: list[tuple[Participant, Person]]  # joined, still in, reachable
+    answers: dict[int, str]
+    progress: dict[int, str]
+    anything_missing: bool
 
 
 async def plan_review(svc: Services, session: AsyncSession, review_id: int, *, reason: str) -> None:
-    """Placeholder until the reminder engine lands (issue: attendance and reminders)."""
-    return None
+    review = await _locked_review(session, review_id)
+    if review is None:
+        return
+    now = svc.now()
+    state = await review_state(svc, session, review)
+    await _reconcile(
+        session,
+        Reminder.review_id == review.id,
+        PLANNED_KINDS,
+        wanted_for_review(svc, state, now),
+        now,
+    )
+    await _notices(svc, session, state, reason, now)
+    await plan_young_person(svc, session, review.young_person_id)
+
+
+async def _locked_review(session: AsyncSession, review_id: int) -> Review | None:
+    # FOR UPDATE (PostgreSQL) serialises planners of one review across processes;
+    # SQLite already serialises writers.
+    return await session.scalar(select(Review).where(Review.id == review_id).with_for_update())
+
+
+async def review_state(svc: Services, session: AsyncSession, review: Review) -> ReviewState:
+    participants = (
+        await session.scalars(
+            select(Participant).where(
+                Participant.review_id == review.id, Participant.removed_at.is_(None)
+            )
+        )
+    ).all()
+    people = await _people(session, {p.person_id for p in participants if p.person_id})
+    answers = await attendance.answers_for_review(session, review.id)
+    recipients = [
+        (p, people[p.person_id])
+        for p in participants
+        if p.person_id is not None and people[p.person_id].unreachable_since is None
+    ]
+    unconfirmed = attendance.unconfirmed_required(
+        ReviewType(review.type), list(participants), answers
+    )
+    unanswered = any(p.id not in answers for p, _ in recipients)
+    return ReviewState(
+        review=review,
+        recipients=recipients,
+        answers=answers,
+        progress=await preparation.progress_for_review(svc, session, review.id),
+        anything_missing=bool(unconfirmed) or unanswered,
+    )
+
+
+async def _people(session: AsyncSession, ids: set[int]) -> dict[int, Person]:
+    if not ids:
+        return {}
+    rows = await session.scalars(select(Person).where(Person.id.in_(ids)))
+    return {p.id: p for p in rows}
+
+
+def wanted_for_review(svc: Services, state: ReviewState, now: datetime) -> list[Wanted]:
+    review = state.review
+    if review.status != ReviewStatus.SCHEDULED or review.scheduled_at <= now:
+        return []
+    wanted: list[Wanted] = []
+    for participant, person in state.recipients:
+        wanted += _participant_reminders(svc, state, participant, person)
+    if state.anything_missing:
+        wanted += _coordinator_summaries(svc, review)
+    # A reminder pushed past the start by quiet hours is no use.
+    return [w for w in wanted if w.due < review.scheduled_at]
+
+
+def _participant_reminders(
+    svc: Services, state: ReviewState, participant: Participant, person: Person
+) -> list[Wanted]:
+    s, review = svc.settings, state.review
+    answer = state.answers.get(participant.id)
+    times: list[tuple[str, int, datetime]] = []
+    if answer != attendance.CANNOT:
+        times += [(REVIEW_REMINDER, d, _before(svc, review, d)) for d in s.review_reminder_days]
+        morning = local_at(
+            review.scheduled_at.astimezone(s.zone).date(), s.morning_reminder_time, s.zone
+        )
+        times.append((REVIEW_REMINDER, 0, morning))
+    if answer is None:
+        times += [(RSVP_NUDGE, d, _before(svc, review, d)) for d in s.rsvp_nudge_days]
+    if state.progress.get(participant.id) != SUBMITTED:
+        times += [(PREP_NUDGE, d, _before(svc, review, d)) for d in s.preparation_nudge_days]
+    return [
+        Wanted(
+            key=f"{kind}:{days}d:r{review.id}:s{review.sequence}:p{participant.id}",
+            kind=kind,
+            due=out_of_quiet_hours(due, s),
+            chat_id=person.chat_id,
+            review_id=review.id,
+            participant_id=participant.id,
+            person_id=person.id,
+            payload={"days": days},
+        )
+        for kind, days, due in times
+    ]
+
+
+def _before(svc: Services, review: Review, days: int) -> datetime:
+    s = svc.settings
+    return days_before(review.scheduled_at, days, s.reminder_time, s.zone)
+
+
+def _coordinator_summaries(svc: Services, review: Review) -> list[Wanted]:
+    s = svc.settings
+    return [
+        Wanted(
+            key=f"{COORD_ATTENDANCE}:{days}d:r{review.id}:s{review.sequence}:c{chat}",
+            kind=COORD_ATTENDANCE,
+            due=out_of_quiet_hours(_before(svc, review, days), s),
+            chat_id=chat,
+            review_id=review.id,
+            payload={"days": days},
+        )
+        for days in s.coordinator_summary_days
+        for chat in s.coordinator_ids
+    ]
+
+
+async def _notices(
+    svc: Services, session: AsyncSession, state: ReviewState, reason: str, now: datetime
+) -> None:
+    """A move or a cancellation: everyone who joined gets the news and a new .ics."""
+    review = state.review
+    if reason == "rescheduled" and review.status == ReviewStatus.SCHEDULED:
+        kind = CALENDAR_UPDATE
+    elif reason == "cancelled" and review.status == ReviewStatus.CANCELLED:
+        kind = CALENDAR_CANCEL
+    else:
+        return
+    rows = await _rows(session, Reminder.review_id == review.id, NOTICE_KINDS)
+    for row in rows:
+        if row.status == PENDING:  # an older, unsent notice is out of date now
+            _cancel(row, "superseded")
+    known = {row.key for row in rows}
+    due = out_of_quiet_hours(now, svc.settings)
+    for participant, person in state.recipients:
+        key = f"{kind}:r{review.id}:s{review.sequence}:p{participant.id}"
+        if key not in known:
+            session.add(
+                _new_row(
+                    Wanted(
+                        key,
+                        kind,
+                        due,
+                        person.chat_id,
+                        review_id=review.id,
+                        participant_id=participant.id,
+                        person_id=person.id,
+                        payload={"sequence": review.sequence},
+                    )
+                )
+            )
+
+
+async def plan_young_person(svc: Services, session: AsyncSession, young_person_id: int) -> None:
+    """The next inpatient / post-admission review: book ahead, then chase if overdue."""
+    now = svc.now()
+    due = await next_due(svc, session, young_person_id)
+    wanted = _booking_reminders(svc, young_person_id, due, now) if due else []
+    await _reconcile(
+        session, Reminder.young_person_id == young_person_id, BOOKING_KINDS, wanted, now
+    )
+
+
+async def next_due(
+    svc: Services, session: AsyncSession, young_person_id: int
+) -> tuple[ReviewType, date, int | None] | None:
+    """(type, due date, latest live review id) of the next review, or None."""
+    person = await session.get(YoungPerson, young_person_id)
+    if person is None:
+        return None
+    reviews = (
+        await session.scalars(select(Review).where(Review.young_person_id == young_person_id))
+    ).all()
+    zone = svc.settings.zone
+    history = [
+        PastReview(
+            r.id, ReviewType(r.type), r.scheduled_at.astimezone(zone).date(), ReviewStatus(r.status)
+        )
+        for r in reviews
+    ]
+    facts = YoungPersonFacts(person.date_of_birth, Setting(person.setting), person.admitted_on)
+    found = next_review_due(person=facts, history=history, policy=svc.policy)
+    if found is None:
+        return None
+    # Named in the coordinator's message by the review they know (never the child's ref).
+    pool = [r for r in reviews if r.status != ReviewStatus.CANCELLED] or list(reviews)
+    latest = max(pool, key=lambda r: r.scheduled_at).id if pool else None
+    return found[0], found[1], latest
+
+
+def _booking_reminders(
+    svc: Services,
+    young_person_id: int,
+    due: tuple[ReviewType, date, int | None],
+    now: datetime,
+) -> list[Wanted]:
+    s = svc.settings
+    review_type, due_on, after = due
+    ahead = local_at(due_on - timedelta(weeks=s.book_ahead_weeks), s.reminder_time, s.zone)
+    overdue = local_at(due_on + timedelta(days=1), s.reminder_time, s.zone)
+    # Discovered late (e.g. an admission entered after the fact): tell them now, and
+    # once overdue only the overdue alert matters.
+    plan = (
+        [(NEXT_OVERDUE, overdue)]
+        if overdue <= now
+        else [(BOOK_NEXT, ahead), (NEXT_OVERDUE, overdue)]
+    )
+    payload = {"type": str(review_type), "due": due_on.isoformat(), "after_review": after}
+    return [
+        Wanted(
+            key=f"{kind}:y{young_person_id}:{review_type}:{due_on.isoformat()}:c{chat}",
+            kind=kind,
+            due=out_of_quiet_hours(max(at, now), s),
+            chat_id=chat,
+            young_person_id=young_person_id,
+            review_id=after,
+            payload=payload,
+        )
+        for kind, at in plan
+        for chat in s.coordinator_ids
+    ]
+
+
+async def _rows(
+    session: AsyncSession, scope: ColumnElement[bool], kinds: Iterable[str]
+) -> list[Reminder]:
+    # Locked on PostgreSQL so a dispatcher (SKIP LOCKED) cannot claim a row we are moving.
+    result = await session.scalars(
+        select(Reminder).where(scope, Reminder.kind.in_(list(kinds))).with_for_update()
+    )
+    return list(result)
+
+
+async def _reconcile(
+    session: AsyncSession,
+    scope: ColumnElement[bool],
+    kinds: Iterable[str],
+    wanted: list[Wanted],
+    now: datetime,
+) -> None:
+    """Add, move, revive or cancel pending rows in `scope` so they match `wanted`."""
+    rows = await _rows(session, scope, kinds)
+    by_key = {row.key: row for row in rows}
+    for want in wanted:
+        row = by_key.get(want.key)
+        if row is None:
+            # A reminder whose time passed before it was planned is not sent late.
+            if want.due >= now:
+                session.add(_new_row(want))
+        elif row.status == PENDING:
+            _move(row, want)
+        elif row.status == CANCELLED and want.due >= now:
+            _revive(row, want)
+    keys = {w.key for w in wanted}
+    for row in rows:
+        if row.status == PENDING and row.key not in keys:
+            _cancel(row, "not_needed")
+
+
+def _new_row(want: Wanted) -> Reminder:
+    return Reminder(
+        key=want.key,
+        kind=want.kind,
+        review_id=want.review_id,
+        young_person_id=want.young_person_id,
+        participant_id=want.participant_id,
+        person_id=want.person_id,
+        chat_id=want.chat_id,
+        due_at=want.due,
+        send_after=want.due,
+        status=PENDING,
+        attempts=0,
+        payload=dict(want.payload),
+    )
+
+
+def _move(row: Reminder, want: Wanted) -> None:
+    if row.due_at != want.due:
+        # A row waiting out a retry keeps its back-off.
+        row.send_after = want.due if row.attempts == 0 else max(want.due, row.send_after)
+        row.due_at = want.due
+    if row.chat_id != want.chat_id:
+        row.chat_id = want.chat_id
+
+
+def _revive(row: Reminder, want: Wanted) -> None:
+    row.status, row.attempts, row.last_error = PENDING, 0, None
+    row.due_at = row.send_after = want.due
+    row.chat_id = want.chat_id
+
+
+def _cancel(row: Reminder, why: str) -> None:
+    row.status, row.last_error = CANCELLED, why

@@ -82,7 +82,7 @@ def _today(svc: Services) -> date:
     return svc.now().astimezone(svc.settings.zone).date()
 
 
-async def _view(svc: Services, session: AsyncSession, action: Action) -> ActionView:
+async def view_of(svc: Services, session: AsyncSession, action: Action) -> ActionView:
     owner = await session.get_one(Participant, action.owner_participant_id)
     person = await session.get(Person, owner.person_id) if owner.person_id else None
     last = await session.scalar(
@@ -176,7 +176,7 @@ async def _touch(
     _record(session, action, kind, actor, text=text, participant_id=participant_id)
     await session.flush()
     await action_changed(svc, session, action.id, reason=kind)
-    return await _view(svc, session, action)
+    return await view_of(svc, session, action)
 
 
 # --- the review is held --------------------------------------------------------------
@@ -279,7 +279,7 @@ async def add_action(
         _record(session, action, "created", actor)
         await session.flush()
         await action_changed(svc, session, action.id, reason="created")
-        return await _view(svc, session, action)
+        return await view_of(svc, session, action)
 
 
 async def _coordinator_action(
@@ -356,7 +356,7 @@ async def list_actions(svc: Services, actor: Actor, *, review_id: int) -> list[A
         rows = await session.scalars(
             select(Action).where(Action.review_id == review_id).order_by(Action.due_on, Action.id)
         )
-        return [await _view(svc, session, a) for a in rows]
+        return [await view_of(svc, session, a) for a in rows]
 
 
 async def show_action(
@@ -373,7 +373,7 @@ async def show_action(
             .order_by(ActionUpdate.at, ActionUpdate.id)
         )
         history = [UpdateView(u.at, u.kind, u.text) for u in updates]
-        return await _view(svc, session, action), history
+        return await view_of(svc, session, action), history
 
 
 # --- the owner answers ---------------------------------------------------------------
@@ -395,7 +395,7 @@ async def my_actions(svc: Services, actor: Actor) -> list[ActionView]:
             )
             .order_by(Action.due_on, Action.id)
         )
-        return [await _view(svc, session, a) for a in rows]
+        return [await view_of(svc, session, a) for a in rows]
 
 
 async def check_may_respond(
@@ -404,7 +404,7 @@ async def check_may_respond(
     """Refuse now (before asking for words) if this person may not answer this action."""
     async with _refusals_logged(svc, actor, action_id, "ask"), svc.db.transaction() as session:
         action = await _checked(svc, session, actor, action_id, version)
-        return await _view(svc, session, action)
+        return await view_of(svc, session, action)
 
 
 async def respond(
@@ -534,7 +534,7 @@ async def family_summary(svc: Services, actor: Actor) -> tuple[Role | None, list
         )
         items = []
         for action in rows:
-            view = await _view(svc, session, action)
+            view = await view_of(svc, session, action)
             items.append(SummaryItem(view.what, view.due_on, view.progress, view.owner_role))
         return role, items
 

@@ -1,14 +1,285 @@
-"""Attendance (RSVP) per participant."""
+"""Attendance (RSVP): in person, by video or can't attend, changeable at any time.
+
+Every change is checked here: only the person who joined as that participant
+may answer for them, and only while the review is still ahead.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cetr_bot.services.context import Services
+from cetr_bot.domain import ReviewStatus, ReviewType, Role
+from cetr_bot.rules import required_roles
+from cetr_bot.services.context import Actor, Services, audit
+from cetr_bot.services.errors import Invalid, NotAllowed
+from cetr_bot.services.events import review_changed
+from cetr_bot.storage.models import Invitation, Participant, Person, Review
+from cetr_bot.storage.models_reminders import Attendance
+
+IN_PERSON, VIDEO, CANNOT = "in_person", "video", "cannot"
+STATUSES = (IN_PERSON, VIDEO, CANNOT)
+CONFIRMED = frozenset({IN_PERSON, VIDEO})
+DEPUTY, WRITTEN = "deputy", "written"
+
+
+class AttendanceMap(dict[int, str]):
+    """participant id → status, plus what the coordinator's view needs besides."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.alternatives: dict[int, str] = {}
+        self.required_unconfirmed: list[Role] = []
+
+
+@dataclass(frozen=True)
+class Rsvp:
+    """One participant's answer and what a reply about it needs."""
+
+    participant_id: int
+    review_id: int
+    role: Role
+    status: str | None
+    alternative: str | None
+    at: datetime
+    sequence: int
+    location: str | None
+    name: str | None = None
+
+    @property
+    def young(self) -> bool:
+        return self.role is Role.YOUNG_PERSON
+
+
+@dataclass(frozen=True)
+class DeputyLink:
+    rsvp: Rsvp
+    link: str
+    expires_at: datetime
+    replaced: bool = False
 
 
 async def attendance_for_review(
     svc: Services, session: AsyncSession, review_id: int
-) -> dict[int, str]:
-    """participant id → 'in_person' | 'video' | 'cannot' (placeholder)."""
-    return {}
+) -> AttendanceMap:
+    """participant id → 'in_person' | 'video' | 'cannot' for one review."""
+    rows = (
+        await session.scalars(select(Attendance).where(Attendance.review_id == review_id))
+    ).all()
+    result = AttendanceMap()
+    for row in rows:
+        result[row.participant_id] = row.status
+        if row.alternative:
+            result.alternatives[row.participant_id] = row.alternative
+    review = await session.get(Review, review_id)
+    if review is not None:
+        live = await _live_participants(session, review_id)
+        result.required_unconfirmed = unconfirmed_required(ReviewType(review.type), live, result)
+    return result
+
+
+async def answers_for_review(session: AsyncSession, review_id: int) -> dict[int, str]:
+    """Just participant id → status (no roll-up): cheap enough for every batch."""
+    rows = await session.execute(
+        select(Attendance.participant_id, Attendance.status).where(
+            Attendance.review_id == review_id
+        )
+    )
+    return {participant_id: status for participant_id, status in rows}
+
+
+def unconfirmed_required(
+    review_type: ReviewType, participants: list[Participant], answers: dict[int, str]
+) -> list[Role]:
+    """Required roles with nobody who joined and said they will attend."""
+    confirmed = {
+        Role(p.role)
+        for p in participants
+        if p.person_id is not None and answers.get(p.id) in CONFIRMED
+    }
+    return [role for role in required_roles(review_type) if role not in confirmed]
+
+
+async def _live_participants(session: AsyncSession, review_id: int) -> list[Participant]:
+    rows = await session.scalars(
+        select(Participant).where(
+            Participant.review_id == review_id, Participant.removed_at.is_(None)
+        )
+    )
+    return list(rows)
+
+
+async def _own(
+    svc: Services, session: AsyncSession, actor: Actor, participant_id: int
+) -> tuple[Participant, Review, Person]:
+    """The participant, if the actor is the person who joined as them; else refuse."""
+    participant = await session.get(Participant, participant_id)
+    person = (
+        await session.get(Person, participant.person_id)
+        if participant is not None and participant.person_id is not None
+        else None
+    )
+    if (
+        participant is None
+        or person is None
+        or participant.removed_at is not None
+        or person.telegram_user_id != actor.telegram_user_id
+    ):
+        raise NotAllowed("not_allowed")
+    review = await session.get_one(Review, participant.review_id)
+    if review.status != ReviewStatus.SCHEDULED:
+        raise Invalid("review_not_scheduled", status=review.status)
+    if review.scheduled_at <= svc.now():
+        raise Invalid("rsvp_closed")
+    return participant, review, person
+
+
+def _rsvp(participant: Participant, review: Review, row: Attendance | None) -> Rsvp:
+    return Rsvp(
+        participant_id=participant.id,
+        review_id=review.id,
+        role=Role(participant.role),
+        status=row.status if row else None,
+        alternative=row.alternative if row else None,
+        at=review.scheduled_at,
+        sequence=review.sequence,
+        location=review.location,
+    )
+
+
+async def current(svc: Services, actor: Actor, *, participant_id: int) -> Rsvp:
+    """The actor's own answer for one participation (e.g. right after joining)."""
+    async with svc.db.transaction() as session:
+        participant, review, _ = await _own(svc, session, actor, participant_id)
+        return _rsvp(participant, review, await session.get(Attendance, participant_id))
+
+
+async def record(svc: Services, actor: Actor, *, participant_id: int, status: str) -> Rsvp:
+    """Set (or change) the answer; reminders are re-planned in the same transaction."""
+    if status not in STATUSES:
+        raise Invalid("stale_button")
+    async with svc.db.transaction() as session:
+        participant, review, person = await _own(svc, session, actor, participant_id)
+        row = await session.get(Attendance, participant_id)
+        if row is None:
+            row = Attendance(participant_id=participant_id, review_id=review.id, status=status)
+            session.add(row)
+        elif status != CANNOT:
+            # Coming after all: the alternative (and an unused deputy link) lapse.
+            await _withdraw_unused_deputy(svc, session, row.deputy_participant_id)
+            row.alternative, row.deputy_participant_id = None, None
+        row.status, row.updated_at = status, svc.now()
+        audit(session, "rsvp", actor=actor, review_id=review.id, status=status)
+        await session.flush()
+        await review_changed(svc, session, review.id, reason="rsvp")
+        if person.unreachable_since is not None:
+            await _reachable_again(svc, session, person)
+        return _rsvp(participant, review, row)
+
+
+async def _reachable_again(svc: Services, session: AsyncSession, person: Person) -> None:
+    """Pressing a button proves the chat works again: their reminders resume,
+    for every review they are part of."""
+    person.unreachable_since = None
+    await session.flush()
+    review_ids = await session.scalars(
+        select(Participant.review_id).where(
+            Participant.person_id == person.id, Participant.removed_at.is_(None)
+        )
+    )
+    for review_id in set(review_ids):
+        await review_changed(svc, session, review_id, reason="reachable")
+
+
+async def send_written(svc: Services, actor: Actor, *, participant_id: int) -> Rsvp:
+    """Can't attend, but will send written information (through their preparation)."""
+    async with svc.db.transaction() as session:
+        participant, review, _ = await _own(svc, session, actor, participant_id)
+        row = await _cannot_row(session, participant_id)
+        row.alternative, row.updated_at = WRITTEN, svc.now()
+        audit(session, "rsvp_written", actor=actor, review_id=review.id)
+        await review_changed(svc, session, review.id, reason="rsvp")
+        return _rsvp(participant, review, row)
+
+
+async def send_deputy(svc: Services, actor: Actor, *, participant_id: int) -> DeputyLink:
+    """Can't attend: a single-use invitation link for someone to come in their place,
+    in the same role. A newer link replaces an unused older one."""
+    from cetr_bot.services import invitations  # here: invitations imports reviews imports us
+
+    async with svc.db.transaction() as session:
+        participant, review, _ = await _own(svc, session, actor, participant_id)
+        row = await _cannot_row(session, participant_id)
+        replaced = await _withdraw_unused_deputy(svc, session, row.deputy_participant_id)
+        deputy = Participant(review_id=review.id, role=participant.role)
+        session.add(deputy)
+        await session.flush()
+        token, invitation = invitations._new_invitation(svc, deputy.id)
+        session.add(invitation)
+        row.alternative, row.deputy_participant_id, row.updated_at = DEPUTY, deputy.id, svc.now()
+        audit(
+            session,
+            "deputy_invited",
+            actor=actor,
+            review_id=review.id,
+            participant_id=participant.id,
+            deputy_participant_id=deputy.id,
+        )
+        await review_changed(svc, session, review.id, reason="invited")
+        return DeputyLink(
+            _rsvp(participant, review, row),
+            svc.invite_link(token),
+            invitation.expires_at,
+            replaced=replaced,
+        )
+
+
+async def _cannot_row(session: AsyncSession, participant_id: int) -> Attendance:
+    """Alternatives only make sense after "can't attend"; otherwise the button is stale."""
+    row = await session.get(Attendance, participant_id)
+    if row is None or row.status != CANNOT:
+        raise Invalid("stale_button")
+    return row
+
+
+async def _withdraw_unused_deputy(
+    svc: Services, session: AsyncSession, deputy_id: int | None
+) -> bool:
+    if deputy_id is None:
+        return False
+    deputy = await session.get(Participant, deputy_id)
+    if deputy is None or deputy.person_id is not None or deputy.removed_at is not None:
+        return False
+    deputy.removed_at = svc.now()
+    await session.execute(
+        update(Invitation)
+        .where(
+            Invitation.participant_id == deputy_id,
+            Invitation.used_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
+        .values(revoked_at=svc.now())
+    )
+    return True
+
+
+async def my_reviews(svc: Services, actor: Actor) -> list[Rsvp]:
+    """The actor's upcoming reviews with their current answer, soonest first."""
+    async with svc.db.transaction() as session:
+        rows = await session.execute(
+            select(Participant, Review, Attendance)
+            .join(Review, Review.id == Participant.review_id)
+            .join(Person, Person.id == Participant.person_id)
+            .outerjoin(Attendance, Attendance.participant_id == Participant.id)
+            .where(
+                Person.telegram_user_id == actor.telegram_user_id,
+                Participant.removed_at.is_(None),
+                Review.status == ReviewStatus.SCHEDULED,
+                Review.scheduled_at > svc.now(),
+            )
+            .order_by(Review.scheduled_at, Participant.id)
+        )
+        return [_rsvp(p, r, a) for p, r, a in rows]

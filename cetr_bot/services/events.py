@@ -16,28 +16,25 @@ from cetr_bot.services.context import Services
 async def review_changed(
     svc: Services, session: AsyncSession, review_id: int, *, reason: str
 ) -> None:
-    from cetr_bot.scheduling import planner
+    from cetr_bot.scheduling import follow_up, planner
 
     await planner.plan_review(svc, session, review_id, reason=reason)
+    await follow_up.plan_follow_up(svc, session, review_id)
 
 
 async def action_changed(
     svc: Services, session: AsyncSession, action_id: int, *, reason: str
 ) -> None:
     """An action was added, changed or answered: re-plan its notices and chasers."""
-    from cetr_bot.scheduling import planner
+    from cetr_bot.scheduling import follow_up
 
-    plan_action = getattr(planner, "plan_action", None)
-    if plan_action is not None:
-        await plan_action(svc, session, action_id, reason=reason)
+    await follow_up.plan_action(svc, session, action_id, reason=reason)
 
 
 async def person_changed(
     svc: Services, session: AsyncSession, person_id: int, *, reason: str
 ) -> None:
     """A person's preferences changed (e.g. the daily digest): re-plan their reminders."""
-    from cetr_bot.scheduling import planner
+    from cetr_bot.scheduling import follow_up
 
-    plan_person = getattr(planner, "plan_person", None)
-    if plan_person is not None:
-        await plan_person(svc, session, person_id, reason=reason)
+    await follow_up.plan_person(svc, session, person_id, reason=reason)

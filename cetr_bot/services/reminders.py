@@ -1,16 +1,97 @@
-"""Reminder rows as the coordinator sees them."""
+"""Reminder rows as the coordinator sees them, and people who cannot be reached."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
 
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cetr_bot.services.context import Services
+from cetr_bot.domain import Role
+from cetr_bot.services.context import Services, audit
+from cetr_bot.storage.models import Participant, Person
+from cetr_bot.storage.models_reminders import Reminder
+
+FAILED, EXPIRED, PENDING, CANCELLED = "failed", "expired", "pending", "cancelled"
+COORD_UNREACHABLE = "coord_unreachable"
+
+
+@dataclass(frozen=True)
+class DeliveryProblem:
+    """`what` is 'unreachable' (blocked the bot), 'failed' or 'expired' (too late to send)."""
+
+    what: str
+    role: Role | None
+    name: str | None
+    kind: str | None = None
+    attempts: int = 0
+    error: str | None = None
+    since: datetime | None = None
 
 
 async def delivery_problems_for_review(
     svc: Services, session: AsyncSession, review_id: int
-) -> list[Any]:
-    """Failed reminders and unreachable people for this review (placeholder)."""
-    return []
+) -> list[DeliveryProblem]:
+    """Unreachable people first, then reminders that failed or came too late."""
+    participants = (
+        await session.execute(
+            select(Participant, Person)
+            .join(Person, Person.id == Participant.person_id)
+            .where(Participant.review_id == review_id, Participant.removed_at.is_(None))
+        )
+    ).all()
+    problems = [
+        DeliveryProblem(
+            "unreachable", Role(p.role), person.preferred_name, since=person.unreachable_since
+        )
+        for p, person in participants
+        if person.unreachable_since is not None
+    ]
+    roles = {p.id: (Role(p.role), person.preferred_name) for p, person in participants}
+    rows = await session.scalars(
+        select(Reminder)
+        .where(Reminder.review_id == review_id, Reminder.status.in_([FAILED, EXPIRED]))
+        .order_by(Reminder.due_at, Reminder.id)
+    )
+    for row in rows:
+        if row.last_error == "blocked":
+            continue  # already shown as unreachable
+        role, name = roles.get(row.participant_id or 0, (None, None))
+        problems.append(
+            DeliveryProblem(row.status, role, name, row.kind, row.attempts, row.last_error)
+        )
+    return problems
+
+
+async def mark_unreachable(svc: Services, person_id: int) -> bool:
+    """The person blocked the bot: stop writing to them (their answers are kept) and
+    queue a note to each coordinator. False if they were already marked."""
+    async with svc.db.transaction() as session:
+        person = await session.get(Person, person_id, with_for_update=True)
+        if person is None or person.unreachable_since is not None:
+            return False
+        now = svc.now()
+        person.unreachable_since = now
+        await session.execute(
+            update(Reminder)
+            .where(Reminder.person_id == person_id, Reminder.status == PENDING)
+            .values(status=CANCELLED, last_error="unreachable")
+            .execution_options(synchronize_session=False)
+        )
+        stamp = now.strftime("%Y%m%d%H%M%S")
+        for chat in svc.settings.coordinator_ids:
+            session.add(
+                Reminder(
+                    key=f"{COORD_UNREACHABLE}:n{person_id}:{stamp}:c{chat}",
+                    kind=COORD_UNREACHABLE,
+                    chat_id=chat,
+                    due_at=now,
+                    send_after=now,
+                    status=PENDING,
+                    attempts=0,
+                    payload={"person_id": person_id},
+                )
+            )
+        audit(session, "unreachable", person_id=person_id)
+        return True

@@ -1,6 +1,21 @@
 """Imports every model module so Base.metadata knows all tables (for Alembic)."""
 
-from cetr_bot.storage import models, models_actions, models_preparation, models_reminders
+from cetr_bot.storage import (
+    models,
+    models_actions,
+    models_feedback,
+    models_pack,
+    models_preparation,
+    models_reminders,
+)
 from cetr_bot.storage.models import Base
 
-__all__ = ["Base", "models", "models_actions", "models_preparation", "models_reminders"]
+__all__ = [
+    "Base",
+    "models",
+    "models_actions",
+    "models_feedback",
+    "models_pack",
+    "models_preparation",
+    "models_reminders",
+]

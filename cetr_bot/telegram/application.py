@@ -9,7 +9,6 @@ from typing import Any
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     CallbackQueryHandler,
     CommandHandler,
@@ -18,9 +17,18 @@ from telegram.ext import (
 )
 
 from cetr_bot.scheduling import dispatcher
+from cetr_bot.scheduling.delivery import SharedRateLimiter
 from cetr_bot.services.context import Services
 from cetr_bot.services.errors import ServiceError
-from cetr_bot.telegram.handlers import actions, attendance, common, coordinator, preparation
+from cetr_bot.telegram.handlers import (
+    actions,
+    attendance,
+    common,
+    coordinator,
+    feedback,
+    pack,
+    preparation,
+)
 from cetr_bot.telegram.menus import EVERYONE_COMMANDS, set_coordinator_menu
 from cetr_bot.telegram.replies import Context
 from cetr_bot.text import Texts
@@ -54,7 +62,7 @@ def build_application(svc: Services, texts: Texts) -> Application:
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         # Stay inside Telegram's flood limits rather than hit them.
-        .rate_limiter(AIORateLimiter(max_retries=2))
+        .rate_limiter(SharedRateLimiter(max_retries=2))
         .build()
     )
     app.bot_data["services"] = svc
@@ -92,6 +100,8 @@ def register_handlers(app: Application) -> None:
     preparation.register(app)
     attendance.register(app)
     actions.register(app, guarded)
+    pack.register(app, guarded)
+    feedback.register(app, guarded)
     app.add_handler(CallbackQueryHandler(guarded(coordinator.unknown_button)))
     app.add_handler(MessageHandler(private & filters.COMMAND, guarded(common.unknown_command)))
     app.add_handler(MessageHandler(private & filters.TEXT, guarded(common.on_text)))

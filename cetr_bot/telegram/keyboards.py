@@ -93,3 +93,24 @@ def confirm_cancel(texts: Texts, review_id: int) -> InlineKeyboardMarkup:
             ),
         ]
     )
+
+
+def action_owner(texts: Texts, action_id: int, version: int) -> InlineKeyboardMarkup:
+    """Done / update / help / not mine; the version makes older buttons stale."""
+    verbs = (("d", "done"), ("u", "update"), ("h", "help"), ("n", "not_mine"))
+    return grid(
+        [
+            button(texts.label(f"action_buttons.{name}"), "ao", action_id, verb, version)
+            for verb, name in verbs
+        ],
+        width=2,
+    )
+
+
+def feedback_question(
+    participant_id: int, question_id: str, options: Iterable[tuple[str, str]]
+) -> InlineKeyboardMarkup:
+    return grid(
+        [button(label, "fb", participant_id, question_id, value) for value, label in options],
+        width=2,
+    )

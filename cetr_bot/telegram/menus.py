@@ -11,7 +11,19 @@ from cetr_bot.text import Texts
 
 log = logging.getLogger(__name__)
 
-EVERYONE_COMMANDS = ("start", "help", "myactions", "actions", "digest", "cancel")
+EVERYONE_COMMANDS = (
+    "start",
+    "help",
+    "attend",
+    "myactions",
+    "actions",
+    "digest",
+    "prepare",
+    "feedback",
+    "consent",
+    "concern",
+    "cancel",
+)
 COORDINATOR_COMMANDS = (
     "newreview",
     "reviews",
@@ -21,8 +33,9 @@ COORDINATOR_COMMANDS = (
     "cancelreview",
     "held",
     "addaction",
-    "actions",
     "reportsent",
+    "bestinterests",
+    "pack",
 )
 
 

@@ -38,7 +38,7 @@ async def test_review_shows_invited_joined_and_missing_roles(bot, client, svc):
     text = reply.plain
     assert "Responsible clinician or senior nurse: ✅ joined (Dr Lee)" in text
     assert "Family member or carer: ⏳ invited, not joined yet" in text
-    missing = text.split("Required roles not joined yet")[1]
+    missing = text.split("Required roles not joined yet")[1].split("\n\n")[0]
     assert "Commissioner" in missing and "Panel chair" in missing
     assert "Responsible clinician" not in missing
     assert "NHS England" in text

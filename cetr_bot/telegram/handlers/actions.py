@@ -68,14 +68,7 @@ def _example_date(context: Context) -> str:
 
 
 def owner_keyboard(context: Context, view: actions.ActionView) -> InlineKeyboardMarkup:
-    t = texts(context)
-    return keyboards.grid(
-        [
-            keyboards.button(t.label(f"action_buttons.{name}"), "ao", view.id, verb, view.version)
-            for verb, name in (("d", "done"), ("u", "update"), ("h", "help"), ("n", "not_mine"))
-        ],
-        width=2,
-    )
+    return keyboards.action_owner(texts(context), view.id, view.version)
 
 
 # --- the coordinator ------------------------------------------------------------------

@@ -1,23 +1,168 @@
-"""Telegram handlers for attendance: thin, every rule lives in cetr_bot.services.attendance."""
+"""Telegram handlers for attendance: thin, every rule lives in cetr_bot.services.attendance.
+
+Buttons carry `at:<participant id>:<choice>`; the service re-checks on every press
+that the presser is the person who joined as that participant.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.constants import ParseMode
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
+from cetr_bot.scheduling import calendar
+from cetr_bot.services import attendance
+from cetr_bot.services.errors import Invalid, ServiceError
 from cetr_bot.services.invitations import Joined
-from cetr_bot.telegram.replies import Context
+from cetr_bot.telegram.replies import (
+    Context,
+    actor_of,
+    callback_parts,
+    say,
+    services,
+    settle_button,
+    texts,
+)
+from cetr_bot.text import Texts
+
+log = logging.getLogger(__name__)
+
+PREFIX = "at"
+CHOICES = {"p": attendance.IN_PERSON, "v": attendance.VIDEO, "x": attendance.CANNOT}
+ALTERNATIVES = {"d": attendance.DEPUTY, "w": attendance.WRITTEN}
+
+
+def rsvp_keyboard(t: Texts, participant_id: int) -> InlineKeyboardMarkup:
+    def button(key: str, code: str) -> InlineKeyboardButton:
+        # Plain labels (no Jinja in them): read directly, as this runs for every reminder.
+        label = str(t.labels["rsvp_buttons"][key])
+        return InlineKeyboardButton(label, callback_data=f"{PREFIX}:{participant_id}:{code}")
+
+    return InlineKeyboardMarkup(
+        [
+            [button("in_person", "p"), button("video", "v")],
+            [button("cannot", "x")],
+        ]
+    )
+
+
+def alternatives_keyboard(t: Texts, participant_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t.label(f"rsvp_buttons.{name}"),
+                    callback_data=f"{PREFIX}:{participant_id}:{code}",
+                )
+            ]
+            for code, name in ALTERNATIVES.items()
+        ]
+    )
 
 
 def register(app: Any) -> None:
     """Add this module's commands and buttons (called before the catch-all handlers)."""
-    return None
+    from cetr_bot.telegram.application import guarded  # loaded by now; avoids a cycle
+
+    app.add_handler(CommandHandler("attend", guarded(attend), filters=filters.ChatType.PRIVATE))
+    app.add_handler(CallbackQueryHandler(guarded(rsvp_button), pattern=f"^{PREFIX}:"))
 
 
 async def after_join(update: Update, context: Context, joined: Joined) -> None:
-    """Called right after someone joins a review by invitation link."""
-    return None
+    """Right after joining: the calendar file, with the question "can you come?"."""
+    try:
+        rsvp = await attendance.current(
+            services(context), actor_of(update), participant_id=joined.participant_id
+        )
+    except ServiceError as error:  # e.g. the review has already started
+        log.info("no RSVP offered after join: %s", error.key)
+        return
+    await _send_card(update, context, "attendance/ask", rsvp, keyboard=True)
+
+
+async def _send_card(
+    update: Update, context: Context, template: str, rsvp: attendance.Rsvp, *, keyboard: bool
+) -> None:
+    """A message with the review's .ics attached (the text is its caption)."""
+    chat = update.effective_chat
+    assert chat is not None
+    svc, t = services(context), texts(context)
+    ics = calendar.review_ics(
+        review_id=rsvp.review_id,
+        at=rsvp.at,
+        sequence=rsvp.sequence,
+        location=rsvp.location,
+        settings=svc.settings,
+        now=svc.now(),
+        words=calendar.words(t),
+    )
+    await context.bot.send_document(
+        chat.id,
+        InputFile(ics, filename=calendar.FILENAME),
+        caption=t.render(template, rsvp=rsvp, young=rsvp.young),
+        parse_mode=ParseMode.HTML,
+        reply_markup=rsvp_keyboard(t, rsvp.participant_id) if keyboard else None,
+    )
+
+
+async def attend(update: Update, context: Context) -> None:
+    """/attend: each upcoming review with the current answer and buttons to change it."""
+    rsvps = await attendance.my_reviews(services(context), actor_of(update))
+    if not rsvps:
+        await say(update, context, "attendance/none")
+        return
+    t = texts(context)
+    for rsvp in rsvps:
+        await say(
+            update,
+            context,
+            "attendance/current",
+            rsvp=rsvp,
+            young=rsvp.young,
+            keyboard=rsvp_keyboard(t, rsvp.participant_id),
+        )
+
+
+async def rsvp_button(update: Update, context: Context) -> None:
+    parts = callback_parts(update)
+    if len(parts) != 3 or not parts[1].isdigit() or len(parts[1]) > 12:
+        raise Invalid("stale_button")
+    participant_id, code = int(parts[1]), parts[2]
+    svc, actor = services(context), actor_of(update)
+    if code in CHOICES:
+        rsvp = await attendance.record(
+            svc, actor, participant_id=participant_id, status=CHOICES[code]
+        )
+        await settle_button(update)
+        await _answered(update, context, rsvp)
+    elif code == "d":
+        link = await attendance.send_deputy(svc, actor, participant_id=participant_id)
+        await settle_button(update)
+        await say(update, context, "attendance/deputy", link=link, young=link.rsvp.young)
+    elif code == "w":
+        rsvp = await attendance.send_written(svc, actor, participant_id=participant_id)
+        await settle_button(update)
+        await say(update, context, "attendance/written", rsvp=rsvp, young=rsvp.young)
+    else:
+        raise Invalid("stale_button")
+
+
+async def _answered(update: Update, context: Context, rsvp: attendance.Rsvp) -> None:
+    if rsvp.status == attendance.CANNOT:
+        await say(
+            update,
+            context,
+            "attendance/cannot",
+            rsvp=rsvp,
+            young=rsvp.young,
+            keyboard=alternatives_keyboard(texts(context), rsvp.participant_id),
+        )
+        return
+    # A confirmation carries the calendar file, so it is easy to add.
+    await _send_card(update, context, "attendance/confirmed", rsvp, keyboard=False)
 
 
 async def on_text(update: Update, context: Context) -> bool:

@@ -1,0 +1,294 @@
+"""Reminder delivery benchmark against the local sandbox.
+
+1. Throughput: N due reminders over C chats, the sandbox (its own process, like
+   Telegram) enforcing Telegram-like limits: a global and a per-chat rate,
+   answering 429 beyond them. Reports the total time against the minimum those
+   limits allow, and lost and duplicate messages (counted from what the sandbox
+   actually accepted).
+2. Idle tick: the dispatcher's tick with many pending reminders of which none is due.
+3. Peak memory of the dispatching process.
+
+    .venv/bin/python benchmarks/bench_reminders.py [--reminders 10000 --chats 2000] [--json]
+
+A 10,000-reminder run at 30/s takes at least 333 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import logging
+import resource
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import delete, func, insert, select
+from telegram import Bot
+from telegram.request import HTTPXRequest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from cetr_bot.config import Settings  # noqa: E402
+from cetr_bot.sandbox import SandboxClient  # noqa: E402
+from cetr_bot.sandbox.state import SandboxState  # noqa: E402
+from cetr_bot.scheduling.dispatcher import MAX_IN_FLIGHT, Dispatcher, TickReport  # noqa: E402
+from cetr_bot.services.context import Services  # noqa: E402
+from cetr_bot.storage.models import Participant, Person, Review, YoungPerson  # noqa: E402
+from cetr_bot.storage.models_reminders import Reminder  # noqa: E402
+from cetr_bot.storage.session import Database  # noqa: E402
+from cetr_bot.storage.types import utcnow  # noqa: E402
+
+FIRST_CHAT = 100_000
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reminders", type=int, default=10_000)
+    parser.add_argument("--chats", type=int, default=2_000)
+    parser.add_argument("--idle", type=int, default=100_000, help="pending, none due")
+    parser.add_argument("--global-rate", type=float, default=30.0)
+    parser.add_argument("--per-chat-rate", type=float, default=1.0)
+    parser.add_argument("--ticks", type=int, default=50, help="idle ticks to time")
+    parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
+    parser.add_argument("--json", action="store_true", help="one JSON object on the last line")
+    return parser.parse_args(argv)
+
+
+async def seed_people(svc: Services, chats: int) -> tuple[int, list[tuple[int, int, int]]]:
+    """One scheduled review, `chats` joined participants; (review id, [(chat, person, pid)])."""
+    now = utcnow()
+    async with svc.db.transaction() as session:
+        young = YoungPerson(ref="YP-BENCH", setting="inpatient")
+        review = Review(
+            young_person=young,
+            type="inpatient",
+            scheduled_at=now + timedelta(days=30),
+            status="scheduled",
+        )
+        session.add(review)
+        members = []
+        for n in range(chats):
+            chat = FIRST_CHAT + n
+            person = Person(telegram_user_id=chat, chat_id=chat, preferred_name=f"P{n}")
+            members.append(Participant(review=review, role="other", person=person, joined_at=now))
+        session.add_all(members)
+        await session.flush()
+        return review.id, [(m.person.chat_id, m.person_id, m.id) for m in members if m.person]
+
+
+def reminder_rows(
+    review_id: int, people: list[tuple[int, int, int]], count: int, due: Any, tag: str
+) -> Iterator[dict[str, Any]]:
+    """`count` reminder rows spread evenly over the people (round robin), made lazily."""
+    for n in range(count):
+        chat, person_id, participant_id = people[n % len(people)]
+        yield (
+            {
+                "key": f"bench:{tag}:{n}",
+                "kind": "review_reminder",
+                "review_id": review_id,
+                "participant_id": participant_id,
+                "person_id": person_id,
+                "chat_id": chat,
+                "due_at": due,
+                "send_after": due,
+                "status": "pending",
+                "attempts": 0,
+                # Same "days" for all: none supersedes another, every row must be sent.
+                "payload": {"days": 2},
+                "created_at": due,
+                "updated_at": due,
+            }
+        )
+
+
+async def insert_rows(svc: Services, rows: Iterator[dict[str, Any]]) -> None:
+    while chunk := list(itertools.islice(rows, 2_000)):
+        async with svc.db.transaction() as session:
+            await session.execute(insert(Reminder), chunk)
+
+
+class SandboxProcess:
+    """`cetr-bot sandbox` in a child process, so its clock is not our event loop's."""
+
+    def __init__(self) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def __aenter__(self) -> SandboxClient:
+        code = f"from cetr_bot.cli import main; main(['sandbox', '--port', '{self.port}'])"
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", code, stdout=asyncio.subprocess.DEVNULL
+        )
+        self.client = SandboxClient(self.url, timeout=120)
+        for _ in range(200):
+            try:
+                if await self.client.health():
+                    return self.client
+            except httpx.HTTPError:
+                await asyncio.sleep(0.05)
+        raise RuntimeError("the sandbox did not start")
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.client.aclose()
+        if self.proc is not None:
+            self.proc.terminate()
+            await self.proc.wait()
+
+
+async def run_throughput(
+    svc: Services, bot: Bot, client: SandboxClient, args: argparse.Namespace
+) -> dict[str, Any]:
+    review_id, people = await seed_people(svc, args.chats)
+    for chat, _, _ in people:
+        await client.user(chat).send("/start")  # the chat exists once they wrote to the bot
+    await insert_rows(
+        svc, reminder_rows(review_id, people, args.reminders, utcnow() - timedelta(minutes=1), "d")
+    )
+    await client.set_faults(global_rate=args.global_rate, per_chat_rate=args.per_chat_rate)
+    dispatcher = Dispatcher(svc)
+    total = TickReport()
+    started = time.monotonic()
+    while (report := await dispatcher.tick(bot, budget_seconds=3600)).claimed:
+        total.add(report)
+    elapsed = time.monotonic() - started
+    expected: Counter[int] = Counter()
+    for n in range(args.reminders):
+        expected[people[n % len(people)][0]] += 1
+    calls = await client.calls()
+    accepted = [c for c in calls if c["method"] == "sendMessage" and c["status"] == 200]
+    got = Counter(int(c["params"]["chat_id"]) for c in accepted)
+    async with svc.db.transaction() as session:
+        unsent = await session.scalar(
+            select(func.count()).select_from(Reminder).where(Reminder.status != "sent")
+        )
+    per_chat = max(expected.values())
+    minimum = max(args.reminders / args.global_rate, (per_chat - 1) / args.per_chat_rate)
+    return {
+        "reminders": args.reminders,
+        "chats": args.chats,
+        "global_rate": args.global_rate,
+        "per_chat_rate": args.per_chat_rate,
+        "seconds": round(elapsed, 2),
+        "minimum_seconds": round(minimum, 2),
+        "over_minimum_pct": round(100 * (elapsed / minimum - 1), 2),
+        "lost": sum(max(0, n - got[c]) for c, n in expected.items()),
+        "duplicates": sum(max(0, got[c] - expected[c]) for c in got),
+        "unsent_rows": int(unsent or 0),
+        "rate_limited_429": sum(1 for c in calls if c["status"] == 429),
+        "sent": total.sent,
+    }
+
+
+async def run_idle(svc: Services, bot: Bot, args: argparse.Namespace) -> dict[str, Any]:
+    async with svc.db.transaction() as session:
+        await session.execute(delete(Reminder))
+    review_id, people = await seed_people_again(svc)
+    await insert_rows(
+        svc, reminder_rows(review_id, people, args.idle, utcnow() + timedelta(days=10), "i")
+    )
+    dispatcher = Dispatcher(svc)
+    timings = []
+    for _ in range(args.ticks):
+        started = time.perf_counter()
+        report = await dispatcher.tick(bot)
+        timings.append((time.perf_counter() - started) * 1000)
+        assert report.claimed == 0
+    return {
+        "idle_pending": args.idle,
+        "idle_tick_ms_median": round(statistics.median(timings), 3),
+        "idle_tick_ms_p95": round(sorted(timings)[int(len(timings) * 0.95) - 1], 3),
+        "idle_tick_ms_max": round(max(timings), 3),
+    }
+
+
+async def seed_people_again(svc: Services) -> tuple[int, list[tuple[int, int, int]]]:
+    """The throughput run's people, reused for the idle rows."""
+    async with svc.db.transaction() as session:
+        rows = (
+            await session.execute(
+                select(Person.chat_id, Person.id, Participant.id, Participant.review_id).join(
+                    Participant, Participant.person_id == Person.id
+                )
+            )
+        ).all()
+    return rows[0][3], [(chat, person, pid) for chat, person, pid, _ in rows]
+
+
+async def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = parse(argv)
+    logging.basicConfig(level=logging.WARNING)
+    folder = Path(tempfile.mkdtemp(prefix="cetr-bench-"))
+    async with SandboxProcess() as client:
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None,
+            database_url=args.database_url or f"sqlite:///{folder / 'bench.db'}",
+            bot_token=SandboxState.token,
+            telegram_api_url=client.url,
+            quiet_hours_start="00:00",  # no quiet hours: the benchmark runs at any hour
+            quiet_hours_end="00:00",
+        )
+        db = Database(settings.database_url)
+        await db.upgrade()
+        svc = Services(db=db, settings=settings)
+        try:
+            request = HTTPXRequest(connection_pool_size=MAX_IN_FLIGHT)  # as the bot's own
+            base_url = f"{client.url}/bot"
+            async with Bot(SandboxState.token, base_url=base_url, request=request) as bot:
+                figures = await run_throughput(svc, bot, client, args)
+                figures["peak_memory_mb_throughput"] = _peak_mb()
+                await client.reset_faults()
+                figures.update(await run_idle(svc, bot, args))
+        finally:
+            await db.dispose()
+    figures["peak_memory_mb"] = _peak_mb()
+    figures["pacing"] = {
+        "send_rate_per_second": settings.send_rate_per_second,
+        "send_chat_interval_seconds": settings.send_chat_interval_seconds,
+    }
+    figures["database"] = settings.database_url.split(":", 1)[0]
+    return figures
+
+
+def _peak_mb() -> float:
+    """Peak resident memory of this process so far (seeding included)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def report(figures: dict[str, Any], as_json: bool) -> None:
+    print(
+        f"throughput: {figures['reminders']} reminders over {figures['chats']} chats in "
+        f"{figures['seconds']} s (minimum {figures['minimum_seconds']} s at "
+        f"{figures['global_rate']}/s overall, {figures['per_chat_rate']}/s per chat; "
+        f"{figures['over_minimum_pct']}% over); lost {figures['lost']}, "
+        f"duplicates {figures['duplicates']}, 429s {figures['rate_limited_429']}"
+    )
+    print(
+        f"idle tick with {figures['idle_pending']} pending, none due: median "
+        f"{figures['idle_tick_ms_median']} ms, p95 {figures['idle_tick_ms_p95']} ms"
+    )
+    print(
+        f"peak memory: {figures['peak_memory_mb_throughput']} MB after the throughput run, "
+        f"{figures['peak_memory_mb']} MB in all (RSS of the dispatching process)"
+    )
+    if as_json:
+        print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    arguments = parse(sys.argv[1:])
+    report(asyncio.run(main(sys.argv[1:])), arguments.json)

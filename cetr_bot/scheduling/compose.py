@@ -1,0 +1,341 @@
+"""Turns claimed reminder rows into messages, from the state at the time of sending.
+
+Rendering late (not when planned) means a reminder always shows the review's
+current time, and a row whose reason has gone (the review was cancelled, the
+person answered, the meeting has started) is skipped or marked expired instead
+of sent: recorded, never silently dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import InlineKeyboardMarkup
+
+from cetr_bot.domain import ReviewStatus, ReviewType, Role
+from cetr_bot.scheduling import calendar
+from cetr_bot.scheduling import planner as p
+from cetr_bot.services import attendance, preparation
+from cetr_bot.services.context import Services
+from cetr_bot.storage.models import Participant, Person, Review
+from cetr_bot.storage.models_reminders import Reminder
+from cetr_bot.telegram.handlers.attendance import rsvp_keyboard
+from cetr_bot.text import Texts
+
+PARTICIPANT_KINDS = frozenset({p.REVIEW_REMINDER, p.RSVP_NUDGE, p.PREP_NUDGE})
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message to send. With a document (.ics), the text is its caption."""
+
+    text: str
+    keyboard: InlineKeyboardMarkup | None = None
+    document: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Skip:
+    status: str  # planner.SKIPPED or planner.EXPIRED
+    why: str
+
+
+Composed = Outgoing | Skip
+
+
+class _State:
+    """Loads what the rows of one batch refer to, once each."""
+
+    def __init__(self, svc: Services, session: AsyncSession) -> None:
+        self.svc, self.session = svc, session
+        self._reviews: dict[int, Review | None] = {}
+        self._answers: dict[int, dict[int, str]] = {}
+        self._progress: dict[int, dict[int, str]] = {}
+        self.participants: dict[int, Participant] = {}
+        self.people: dict[int, Person] = {}
+
+    async def prefetch(self, rows: Sequence[Reminder]) -> None:
+        """Load the batch's participants and people in two queries, not two per row."""
+        participant_ids = {r.participant_id for r in rows if r.participant_id}
+        person_ids = {r.person_id for r in rows if r.person_id}
+        if participant_ids:
+            found = await self.session.scalars(
+                select(Participant).where(Participant.id.in_(participant_ids))
+            )
+            self.participants.update((m.id, m) for m in found)
+        if person_ids:
+            people = await self.session.scalars(select(Person).where(Person.id.in_(person_ids)))
+            self.people.update((m.id, m) for m in people)
+
+    async def review(self, review_id: int | None) -> Review | None:
+        if review_id is None:
+            return None
+        if review_id not in self._reviews:
+            self._reviews[review_id] = await self.session.get(Review, review_id)
+        return self._reviews[review_id]
+
+    async def answers(self, review_id: int) -> dict[int, str]:
+        if review_id not in self._answers:
+            found = await attendance.answers_for_review(self.session, review_id)
+            self._answers[review_id] = found
+        return self._answers[review_id]
+
+    async def progress(self, review_id: int) -> dict[int, str]:
+        if review_id not in self._progress:
+            found = await preparation.progress_for_review(self.svc, self.session, review_id)
+            self._progress[review_id] = found
+        return self._progress[review_id]
+
+    async def members(self, review_id: int) -> list[tuple[Participant, Person | None]]:
+        rows = await self.session.execute(
+            select(Participant, Person)
+            .outerjoin(Person, Person.id == Participant.person_id)
+            .where(Participant.review_id == review_id, Participant.removed_at.is_(None))
+            .order_by(Participant.id)
+        )
+        return [(participant, person) for participant, person in rows]
+
+
+async def compose(
+    svc: Services, texts: Texts, rows: Sequence[Reminder], now: datetime
+) -> dict[int, Composed]:
+    """Row id → what to send, or why not."""
+    result: dict[int, Composed] = {}
+    async with svc.db.transaction() as session:
+        state = _State(svc, session)
+        await state.prefetch(rows)
+        for row in rows:
+            result[row.id] = await _one(svc, texts, state, row, now)
+        await _supersede(session, rows, result, now)
+    return result
+
+
+def _series(row: Reminder) -> tuple[Any, ...]:
+    return (row.kind, row.review_id, row.participant_id, row.chat_id)
+
+
+async def _supersede(
+    session: AsyncSession, rows: Sequence[Reminder], result: dict[int, Composed], now: datetime
+) -> None:
+    """After downtime, several reminders of one series may be due at once (say the
+    14-day and the 2-day one): send the newest, record the others as superseded."""
+    dated = [r for r in rows if isinstance(result[r.id], Outgoing) and "days" in r.payload]
+    if not dated:
+        return
+    due = await session.execute(
+        select(
+            Reminder.kind,
+            Reminder.review_id,
+            Reminder.participant_id,
+            Reminder.chat_id,
+            Reminder.payload,
+        ).where(
+            Reminder.chat_id.in_({r.chat_id for r in dated}),
+            Reminder.review_id.in_({r.review_id for r in dated}),
+            Reminder.kind.in_({r.kind for r in dated}),
+            Reminder.status.in_([p.PENDING, p.SENDING]),
+            Reminder.send_after <= now,
+        )
+    )
+    newest: dict[tuple[Any, ...], int] = {}
+    for kind, review_id, participant_id, chat_id, payload in list(due) + [
+        (r.kind, r.review_id, r.participant_id, r.chat_id, r.payload) for r in dated
+    ]:
+        series, days = (kind, review_id, participant_id, chat_id), int(payload.get("days", 0))
+        newest[series] = min(days, newest.get(series, days))
+    for row in dated:
+        if row.payload["days"] > newest[_series(row)]:
+            result[row.id] = Skip(p.SKIPPED, "superseded")
+
+
+async def _one(
+    svc: Services, texts: Texts, state: _State, row: Reminder, now: datetime
+) -> Composed:
+    from cetr_bot.scheduling import follow_up, follow_up_compose
+
+    if row.kind in follow_up.KINDS:
+        return await follow_up_compose.compose_row(svc, texts, state.session, row, now)
+    if row.kind in PARTICIPANT_KINDS:
+        return await _participant(texts, state, row, now)
+    if row.kind == p.COORD_ATTENDANCE:
+        return await _coordinator_summary(texts, state, row, now)
+    if row.kind in p.NOTICE_KINDS:
+        return await _calendar_notice(svc, texts, state, row, now)
+    if row.kind in p.BOOKING_KINDS:
+        return await _booking(svc, texts, state, row)
+    if row.kind == p.COORD_UNREACHABLE:
+        return await _unreachable(texts, state, row)
+    return Skip(p.SKIPPED, f"unknown kind {row.kind}")
+
+
+def _ahead(review: Review | None, now: datetime) -> Skip | None:
+    """Why a reminder about this review can no longer be sent, if so."""
+    if review is None:
+        return Skip(p.SKIPPED, "review gone")
+    if review.status != ReviewStatus.SCHEDULED:
+        return Skip(p.SKIPPED, f"review {review.status}")
+    if review.scheduled_at <= now:
+        return Skip(p.EXPIRED, "review already started")
+    return None
+
+
+def _days_left(texts: Texts, review: Review, now: datetime) -> int:
+    return (texts.local(review.scheduled_at).date() - texts.local(now).date()).days
+
+
+async def _recipient(state: _State, row: Reminder) -> tuple[Participant, Person] | None:
+    participant = state.participants.get(row.participant_id or 0)
+    person = state.people.get(row.person_id or 0)
+    if participant is None or person is None or participant.removed_at is not None:
+        return None
+    if participant.person_id != person.id or person.unreachable_since is not None:
+        return None
+    return participant, person
+
+
+async def _participant(texts: Texts, state: _State, row: Reminder, now: datetime) -> Composed:
+    review = await state.review(row.review_id)
+    problem = _ahead(review, now)
+    if problem or review is None:
+        return problem or Skip(p.SKIPPED, "review gone")
+    found = await _recipient(state, row)
+    if found is None:
+        return Skip(p.SKIPPED, "no longer a participant")
+    participant, person = found
+    answer = (await state.answers(review.id)).get(participant.id)
+    progress = (await state.progress(review.id)).get(participant.id, "not_started")
+    if row.kind == p.RSVP_NUDGE and answer is not None:
+        return Skip(p.SKIPPED, "answered")
+    if row.kind == p.PREP_NUDGE and progress == p.SUBMITTED:
+        return Skip(p.SKIPPED, "preparation submitted")
+    if row.kind == p.REVIEW_REMINDER and answer == attendance.CANNOT:
+        return Skip(p.SKIPPED, "not attending")
+    text = texts.render(
+        f"reminders/{row.kind}",
+        young=participant.role == Role.YOUNG_PERSON,
+        name=person.preferred_name,
+        at=review.scheduled_at,
+        days_left=_days_left(texts, review, now),
+        answer=answer,
+        progress=progress,
+    )
+    # Not answered yet: the buttons come with the reminder too.
+    asks = row.kind == p.RSVP_NUDGE or (row.kind == p.REVIEW_REMINDER and answer is None)
+    keyboard = rsvp_keyboard(texts, participant.id) if asks else None
+    return Outgoing(text, keyboard)
+
+
+async def _coordinator_summary(
+    texts: Texts, state: _State, row: Reminder, now: datetime
+) -> Composed:
+    review = await state.review(row.review_id)
+    problem = _ahead(review, now)
+    if problem or review is None:
+        return problem or Skip(p.SKIPPED, "review gone")
+    members = await state.members(review.id)
+    answers = await state.answers(review.id)
+    joined = [(m, person) for m, person in members if person is not None]
+    required = attendance.unconfirmed_required(
+        ReviewType(review.type), [m for m, _ in members], answers
+    )
+    unanswered = [
+        (Role(m.role), person.preferred_name) for m, person in joined if m.id not in answers
+    ]
+    if not required and not unanswered:
+        return Skip(p.SKIPPED, "nothing missing")
+    text = texts.render(
+        "reminders/coord_attendance",
+        review_id=review.id,
+        at=review.scheduled_at,
+        days_left=_days_left(texts, review, now),
+        required=required,
+        unanswered=unanswered,
+        not_joined=[Role(m.role) for m, person in members if person is None],
+        cannot=[
+            (Role(m.role), person.preferred_name)
+            for m, person in joined
+            if answers.get(m.id) == attendance.CANNOT
+        ],
+    )
+    return Outgoing(text)
+
+
+async def _calendar_notice(
+    svc: Services, texts: Texts, state: _State, row: Reminder, now: datetime
+) -> Composed:
+    review = await state.review(row.review_id)
+    cancelled = row.kind == p.CALENDAR_CANCEL
+    if review is None:
+        return Skip(p.SKIPPED, "review gone")
+    if not cancelled and (problem := _ahead(review, now)):
+        return problem
+    if row.payload.get("sequence", 0) < review.sequence and not cancelled:
+        return Skip(p.SKIPPED, "superseded")
+    found = await _recipient(state, row)
+    if found is None:
+        return Skip(p.SKIPPED, "no longer a participant")
+    participant, person = found
+    answer = (await state.answers(review.id)).get(participant.id)
+    text = texts.render(
+        f"reminders/{row.kind}",
+        young=participant.role == Role.YOUNG_PERSON,
+        name=person.preferred_name,
+        at=review.scheduled_at,
+        answer=answer,
+    )
+    ics = review_ics(svc, texts, review, now, cancelled=cancelled)
+    keyboard = None if cancelled else rsvp_keyboard(texts, participant.id)
+    return Outgoing(text, keyboard, ics)
+
+
+def review_ics(
+    svc: Services, texts: Texts, review: Review, now: datetime, *, cancelled: bool = False
+) -> bytes:
+    return calendar.review_ics(
+        review_id=review.id,
+        at=review.scheduled_at,
+        sequence=review.sequence,
+        location=review.location,
+        settings=svc.settings,
+        now=now,
+        words=calendar.words(texts),
+        cancelled=cancelled,
+    )
+
+
+async def _booking(svc: Services, texts: Texts, state: _State, row: Reminder) -> Composed:
+    due = await p.next_due(svc, state.session, row.young_person_id or 0)
+    payload = row.payload
+    if due is None or (str(due[0]), due[1].isoformat()) != (payload["type"], payload["due"]):
+        return Skip(p.SKIPPED, "next review already booked or no longer due")
+    text = texts.render(
+        f"reminders/{row.kind}",
+        review_type=due[0],
+        due=due[1],
+        after_review=payload.get("after_review"),
+    )
+    return Outgoing(text)
+
+
+async def _unreachable(texts: Texts, state: _State, row: Reminder) -> Composed:
+    person = await state.session.get(Person, int(row.payload.get("person_id", 0)))
+    if person is None:
+        return Skip(p.SKIPPED, "person gone")
+    rows = await state.session.execute(
+        select(Participant, Review)
+        .join(Review, Review.id == Participant.review_id)
+        .where(
+            Participant.person_id == person.id,
+            Participant.removed_at.is_(None),
+            Review.status == ReviewStatus.SCHEDULED,
+        )
+        .order_by(Review.scheduled_at)
+    )
+    reviews = [(r.id, Role(m.role), r.scheduled_at) for m, r in rows]
+    text = texts.render("reminders/coord_unreachable", name=person.preferred_name, reviews=reviews)
+    return Outgoing(text)

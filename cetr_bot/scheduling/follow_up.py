@@ -1,0 +1,323 @@
+"""Reminders after a review: action notices, due-date reminders, chasers and
+escalations; the daily digest; the report and the young person's feedback.
+
+Like the review planner, everything here is worked out from the current state and
+reconciled with the pending rows (planner._reconcile), inside the transaction of
+the change. Times are local times of day, stored in UTC, out of quiet hours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cetr_bot.domain import FAMILY_ROLES, ReviewStatus, Role
+from cetr_bot.scheduling import planner as p
+from cetr_bot.scheduling.timeline import local_at, out_of_quiet_hours
+from cetr_bot.services.context import Services
+from cetr_bot.storage.models import Participant, Person, Review
+from cetr_bot.storage.models_actions import Action, DigestPreference, ReviewFollowUp
+from cetr_bot.storage.models_reminders import Reminder
+
+ACTION_NOTICE = "action_notice"  # to the owner, at once: new, changed, reassigned, cancelled
+ACTION_DUE = "action_due"  # to the owner: N days before, and on the day
+ACTION_CHASE = "action_chase"  # to the owner: overdue
+ACTION_ESCALATE = "action_escalate"  # to the coordinators: overdue for a few days
+ACTION_RETURNED = "action_returned"  # to the coordinators: help asked for, or not mine
+ACTION_DIGEST = "action_digest"  # to an owner who chose one daily message
+REPORT_DUE = "report_due"  # to the coordinators: the report is due
+REPORT_LATE = "report_late"  # to the family and the young person: it is late
+FEEDBACK_ASK = "feedback_ask"  # to the young person: tell us how it went
+ACTION_KINDS = (ACTION_DUE, ACTION_CHASE, ACTION_ESCALATE, ACTION_DIGEST)
+FOLLOW_UP_KINDS = (REPORT_DUE, REPORT_LATE, FEEDBACK_ASK)
+KINDS = frozenset({ACTION_NOTICE, ACTION_RETURNED, *ACTION_KINDS, *FOLLOW_UP_KINDS})
+OWNER_KINDS = frozenset({ACTION_DUE, ACTION_CHASE})
+
+
+@dataclass(frozen=True)
+class Owner:
+    participant: Participant
+    person: Person | None
+
+
+def _at(svc: Services, day: date) -> datetime:
+    s = svc.settings
+    return out_of_quiet_hours(local_at(day, s.reminder_time, s.zone), s)
+
+
+def next_working_day(day: date) -> date:
+    """The next Monday to Friday after `day` (bank holidays are not known here)."""
+    day += timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def action_dates(svc: Services, action: Action) -> list[tuple[str, date, int]]:
+    """(kind, day, n) for the owner's reminders and the escalation of one action."""
+    s = svc.settings
+    dates = [(ACTION_DUE, action.due_on - timedelta(days=d), d) for d in s.action_reminder_days]
+    chase = next_working_day(action.due_on)
+    for n in range(s.action_max_chases):
+        dates.append((ACTION_CHASE, chase, n))
+        chase += timedelta(days=s.action_chase_every_days)
+    escalate = action.due_on + timedelta(days=s.action_escalate_after_days)
+    dates.append((ACTION_ESCALATE, escalate, 0))
+    return dates
+
+
+async def _owner(session: AsyncSession, action: Action) -> Owner:
+    participant = await session.get_one(Participant, action.owner_participant_id)
+    person = await session.get(Person, participant.person_id) if participant.person_id else None
+    return Owner(participant, person)
+
+
+def _reachable(person: Person | None) -> bool:
+    return person is not None and person.unreachable_since is None
+
+
+async def plan_action(svc: Services, session: AsyncSession, action_id: int, *, reason: str) -> None:
+    action = await session.get(Action, action_id)
+    if action is None:
+        return
+    now = svc.now()
+    owner = await _owner(session, action)
+    await _notice(svc, session, action, owner, reason, now)
+    wanted = await _wanted_for_action(svc, session, action, owner)
+    scope = Reminder.key.like(f"action_%:a{action.id}:%")
+    await p._reconcile(session, scope, (ACTION_DUE, ACTION_CHASE, ACTION_ESCALATE), wanted, now)
+    if owner.person is not None:
+        await plan_person(svc, session, owner.person.id, reason=reason)
+
+
+async def _notice(
+    svc: Services,
+    session: AsyncSession,
+    action: Action,
+    owner: Owner,
+    reason: str,
+    now: datetime,
+) -> None:
+    """One-off messages caused by this change, added once (their key is unique)."""
+    due = out_of_quiet_hours(now, svc.settings)
+    notes: list[p.Wanted] = []
+    if reason in ("created", "edited", "reassigned", "cancelled") and _reachable(owner.person):
+        assert owner.person is not None
+        notes.append(
+            p.Wanted(
+                key=f"{ACTION_NOTICE}:a{action.id}:v{action.version}",
+                kind=ACTION_NOTICE,
+                due=due,
+                chat_id=owner.person.chat_id,
+                review_id=action.review_id,
+                participant_id=owner.participant.id,
+                person_id=owner.person.id,
+                payload={"action_id": action.id, "reason": reason, "version": action.version},
+            )
+        )
+    if reason in ("help", "not_mine"):
+        notes += [
+            p.Wanted(
+                key=f"{ACTION_RETURNED}:a{action.id}:v{action.version}:c{chat}",
+                kind=ACTION_RETURNED,
+                due=now,
+                chat_id=chat,
+                review_id=action.review_id,
+                payload={"action_id": action.id, "reason": reason, "version": action.version},
+            )
+            for chat in svc.settings.coordinator_ids
+        ]
+    known = (
+        set(
+            await session.scalars(
+                select(Reminder.key).where(Reminder.key.in_([n.key for n in notes]))
+            )
+        )
+        if notes
+        else set()
+    )
+    for note in notes:
+        if note.key not in known:
+            session.add(p._new_row(note))
+
+
+async def _wanted_for_action(
+    svc: Services, session: AsyncSession, action: Action, owner: Owner
+) -> list[p.Wanted]:
+    if action.status != "open":
+        return []
+    digest = (
+        await session.get(DigestPreference, owner.person.id) if owner.person is not None else None
+    )
+    wanted = []
+    for kind, day, n in action_dates(svc, action):
+        base = f"{kind}:a{action.id}:{day.isoformat()}:{n}"
+        if kind == ACTION_ESCALATE:
+            wanted += [
+                p.Wanted(
+                    key=f"{base}:c{chat}",
+                    kind=kind,
+                    due=_at(svc, day),
+                    chat_id=chat,
+                    review_id=action.review_id,
+                    payload={"action_id": action.id},
+                )
+                for chat in svc.settings.coordinator_ids
+            ]
+        elif _reachable(owner.person) and digest is None:
+            assert owner.person is not None
+            wanted.append(
+                p.Wanted(
+                    key=base,
+                    kind=kind,
+                    due=_at(svc, day),
+                    chat_id=owner.person.chat_id,
+                    review_id=action.review_id,
+                    participant_id=owner.participant.id,
+                    person_id=owner.person.id,
+                    payload={"action_id": action.id, "n": n},
+                )
+            )
+    return wanted
+
+
+async def plan_person(svc: Services, session: AsyncSession, person_id: int, *, reason: str) -> None:
+    """The daily digest for an owner who chose one: a row on each day one of their
+    open actions would have had a reminder."""
+    person = await session.get(Person, person_id)
+    if person is None:
+        return
+    now = svc.now()
+    digest = await session.get(DigestPreference, person_id)
+    wanted: list[p.Wanted] = []
+    if digest is not None and _reachable(person):
+        days: set[date] = set()
+        for action in await _open_actions_of(session, person_id):
+            days |= {day for kind, day, _ in action_dates(svc, action) if kind in OWNER_KINDS}
+        s = svc.settings
+        wanted = [
+            p.Wanted(
+                key=f"{ACTION_DIGEST}:p{person_id}:{day.isoformat()}",
+                kind=ACTION_DIGEST,
+                due=out_of_quiet_hours(local_at(day, digest.local_time, s.zone), s),
+                chat_id=person.chat_id,
+                person_id=person_id,
+                payload={"day": day.isoformat()},
+            )
+            for day in sorted(days)
+        ]
+    scope = Reminder.key.like(f"{ACTION_DIGEST}:p{person_id}:%")
+    await p._reconcile(session, scope, (ACTION_DIGEST,), wanted, now)
+    if reason == "digest":
+        # Turning the digest on or off moves the per-action reminders too.
+        for action in await _open_actions_of(session, person_id):
+            owner = await _owner(session, action)
+            scope = Reminder.key.like(f"action_%:a{action.id}:%")
+            await p._reconcile(
+                session,
+                scope,
+                (ACTION_DUE, ACTION_CHASE, ACTION_ESCALATE),
+                await _wanted_for_action(svc, session, action, owner),
+                now,
+            )
+
+
+async def _open_actions_of(session: AsyncSession, person_id: int) -> list[Action]:
+    rows = await session.scalars(
+        select(Action)
+        .join(Participant, Participant.id == Action.owner_participant_id)
+        .where(
+            Participant.person_id == person_id,
+            Participant.removed_at.is_(None),
+            Action.status == "open",
+        )
+        .order_by(Action.due_on, Action.id)
+    )
+    return list(rows)
+
+
+async def plan_follow_up(svc: Services, session: AsyncSession, review_id: int) -> None:
+    """After a review is held: remind the coordinators about the report, tell the
+    family kindly if it is late, and ask the young person for feedback."""
+    review = await session.get(Review, review_id)
+    if review is None:
+        return
+    now = svc.now()
+    wanted: list[p.Wanted] = []
+    if review.status == ReviewStatus.HELD and review.held_on is not None:
+        follow = await session.get(ReviewFollowUp, review_id)
+        sent = follow is not None and follow.report_sent_at is not None
+        wanted = [] if sent else await _report_wanted(svc, session, review, review.held_on)
+        wanted += await _feedback_wanted(svc, session, review, review.held_on)
+    scope = Reminder.review_id == review_id
+    await p._reconcile(session, scope, FOLLOW_UP_KINDS, wanted, now)
+
+
+async def _family(session: AsyncSession, review_id: int) -> list[tuple[Participant, Person]]:
+    rows = await session.execute(
+        select(Participant, Person)
+        .join(Person, Person.id == Participant.person_id)
+        .where(
+            Participant.review_id == review_id,
+            Participant.removed_at.is_(None),
+            Participant.role.in_([str(r) for r in FAMILY_ROLES]),
+        )
+    )
+    return [(m, person) for m, person in rows if person.unreachable_since is None]
+
+
+async def _report_wanted(
+    svc: Services, session: AsyncSession, review: Review, held: date
+) -> list[p.Wanted]:
+    s = svc.settings
+    wanted = [
+        p.Wanted(
+            key=f"{REPORT_DUE}:r{review.id}:{d}d:c{chat}",
+            kind=REPORT_DUE,
+            due=_at(svc, held + timedelta(days=d)),
+            chat_id=chat,
+            review_id=review.id,
+            payload={"days": d},
+        )
+        for d in s.report_reminder_days
+        for chat in s.coordinator_ids
+    ]
+    late = held + timedelta(days=s.report_due_days + 1)
+    wanted += [
+        p.Wanted(
+            key=f"{REPORT_LATE}:r{review.id}:p{m.id}",
+            kind=REPORT_LATE,
+            due=_at(svc, late),
+            chat_id=person.chat_id,
+            review_id=review.id,
+            participant_id=m.id,
+            person_id=person.id,
+            payload={"role": m.role},
+        )
+        for m, person in await _family(session, review.id)
+    ]
+    return wanted
+
+
+async def _feedback_wanted(
+    svc: Services, session: AsyncSession, review: Review, held: date
+) -> list[p.Wanted]:
+    from cetr_bot.services import feedback
+
+    day = held + timedelta(days=svc.settings.feedback_ask_after_days)
+    return [
+        p.Wanted(
+            key=f"{FEEDBACK_ASK}:r{review.id}:p{m.id}",
+            kind=FEEDBACK_ASK,
+            due=_at(svc, day),
+            chat_id=person.chat_id,
+            review_id=review.id,
+            participant_id=m.id,
+            person_id=person.id,
+        )
+        for m, person in await _family(session, review.id)
+        if m.role == Role.YOUNG_PERSON and not await feedback.has_answered(session, m.id)
+    ]

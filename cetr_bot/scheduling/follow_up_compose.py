@@ -1,0 +1,112 @@
+"""Messages for the follow-up reminders, rendered from the state at sending time:
+an action that is done, or a report already sent, is skipped (recorded), not sent."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cetr_bot.scheduling import follow_up as f
+from cetr_bot.scheduling import planner as p
+from cetr_bot.scheduling.compose import Composed, Outgoing, Skip
+from cetr_bot.services import actions, feedback
+from cetr_bot.services.context import Services
+from cetr_bot.storage.models import Person
+from cetr_bot.storage.models_actions import Action, ReviewFollowUp
+from cetr_bot.storage.models_reminders import Reminder
+from cetr_bot.telegram import keyboards
+from cetr_bot.text import Texts
+
+
+async def compose_row(
+    svc: Services, texts: Texts, session: AsyncSession, row: Reminder, now: datetime
+) -> Composed:
+    if row.kind in (f.REPORT_DUE, f.REPORT_LATE):
+        return await _report(texts, session, row)
+    if row.kind == f.FEEDBACK_ASK:
+        return await _feedback(texts, session, row)
+    if row.kind == f.ACTION_DIGEST:
+        return await _digest(svc, texts, session, row)
+    action = await session.get(Action, int(row.payload.get("action_id", 0)))
+    if action is None:
+        return Skip(p.SKIPPED, "action gone")
+    view = await actions.view_of(svc, session, action)
+    if row.kind == f.ACTION_NOTICE:
+        return _notice(texts, row, action, view)
+    if view.status is not actions.ActionStatus.OPEN:
+        return Skip(p.SKIPPED, f"action {view.status}")
+    if row.kind == f.ACTION_RETURNED:
+        if action.version != row.payload.get("version"):
+            return Skip(p.SKIPPED, "superseded")
+        return Outgoing(texts.render("actions/returned", a=view, reason=row.payload["reason"]))
+    if row.kind == f.ACTION_ESCALATE:
+        return Outgoing(texts.render("actions/escalate", a=view))
+    if row.participant_id != action.owner_participant_id:
+        return Skip(p.SKIPPED, "owner changed")
+    template = "actions/due" if row.kind == f.ACTION_DUE else "actions/chase"
+    today = _today(svc, now)
+    days = (view.due_on - today).days
+    late = (today - row.due_at.astimezone(svc.settings.zone).date()).days
+    if (row.kind == f.ACTION_DUE and days < 0) or late >= svc.settings.action_chase_every_days:
+        # Caught up after downtime: a later reminder of this action says it better.
+        return Skip(p.EXPIRED, "superseded by a later reminder")
+    return Outgoing(
+        texts.render(template, a=view, days=days),
+        keyboards.action_owner(texts, view.id, view.version),
+    )
+
+
+def _today(svc: Services, now: datetime) -> date:
+    return now.astimezone(svc.settings.zone).date()
+
+
+def _notice(texts: Texts, row: Reminder, action: Action, view: actions.ActionView) -> Composed:
+    reason = row.payload.get("reason", "created")
+    if action.version != row.payload.get("version"):
+        return Skip(p.SKIPPED, "superseded")
+    if row.participant_id != action.owner_participant_id:
+        return Skip(p.SKIPPED, "owner changed")
+    keyboard = (
+        None if reason == "cancelled" else keyboards.action_owner(texts, view.id, view.version)
+    )
+    return Outgoing(texts.render("actions/notice", a=view, reason=reason), keyboard)
+
+
+async def _report(texts: Texts, session: AsyncSession, row: Reminder) -> Composed:
+    follow = await session.get(ReviewFollowUp, row.review_id or 0)
+    if follow is not None and follow.report_sent_at is not None:
+        return Skip(p.SKIPPED, "report sent")
+    if row.kind == f.REPORT_DUE:
+        return Outgoing(
+            texts.render(
+                "followup/report_due", review_id=row.review_id, days=row.payload.get("days")
+            )
+        )
+    easy = row.payload.get("role") == "young-person"
+    return Outgoing(texts.render("followup/report_late", easy=easy))
+
+
+async def _feedback(texts: Texts, session: AsyncSession, row: Reminder) -> Composed:
+    step = await feedback.step_for(session, row.participant_id or 0)
+    if step is None or step.question is None:
+        return Skip(p.SKIPPED, "feedback given")
+    return Outgoing(
+        texts.render("feedback/ask") + "\n\n" + texts.render("feedback/question", step=step),
+        keyboards.feedback_question(step.participant_id, step.question.id, step.question.options),
+    )
+
+
+async def _digest(svc: Services, texts: Texts, session: AsyncSession, row: Reminder) -> Composed:
+    person = await session.get(Person, row.person_id or 0)
+    if person is None:
+        return Skip(p.SKIPPED, "person gone")
+    horizon = _today(svc, svc.now()) + timedelta(days=max(svc.settings.action_reminder_days))
+    items = [
+        await actions.view_of(svc, session, a)
+        for a in await f._open_actions_of(session, person.id)
+        if a.due_on <= horizon
+    ]
+    if not items:
+        return Skip(p.SKIPPED, "nothing due")
+    return Outgoing(texts.render("actions/digest", items=items))

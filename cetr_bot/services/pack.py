@@ -1,0 +1,278 @@
+"""The panel pack: one self-contained HTML file with everything the panel should read
+before the review, organised by the four key lines of enquiry.
+
+Only the coordinator and the panel (chair, clinical adviser, expert by experience)
+of that review may get it. The young person's answers are in it only with their
+consent or a recorded best-interests decision (the gate is in
+preparation.answers_for_panel).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cetr_bot.domain import PANEL_ROLES, ReviewStatus, ReviewType, Role
+from cetr_bot.rules import required_roles
+from cetr_bot.services import actions, attendance, consent, preparation
+from cetr_bot.services.context import Actor, Services, audit
+from cetr_bot.services.errors import NotAllowed, NotFound
+from cetr_bot.services.question_bank import library
+from cetr_bot.services.reviews import load_review
+from cetr_bot.services.safeguarding import FlagLine
+from cetr_bot.storage.models import Participant, Person, Review
+from cetr_bot.storage.models_actions import Action, ActionUpdate
+from cetr_bot.storage.models_pack import PackVersion
+from cetr_bot.text import Texts
+
+# Young person first, then family, then everyone else in invitation order.
+ROLE_ORDER = {Role.YOUNG_PERSON: 0, Role.FAMILY: 1}
+
+
+@dataclass(frozen=True)
+class Attendee:
+    participant_id: int
+    role: Role
+    name: str | None
+    joined: bool
+    attendance: str | None  # in_person | video | cannot | None
+    written: bool  # can't attend, sends written information
+    preparation: str  # not_started | in_progress | submitted
+
+
+@dataclass(frozen=True)
+class Entry:
+    role: Role
+    question: str
+    answer: str
+    changed: bool
+
+
+@dataclass(frozen=True)
+class Section:
+    area: str
+    title: str
+    entries: list[Entry]
+
+
+@dataclass(frozen=True)
+class PastAction:
+    what: str
+    due_on: date
+    progress: str
+    owner_role: Role
+    updates: list[tuple[datetime, str]]
+
+
+@dataclass
+class Pack:
+    review_id: int
+    ref: str
+    type: ReviewType
+    at: datetime
+    location: str | None
+    version: int
+    generated_at: datetime
+    consent: consent.ConsentState
+    young_person_withheld: bool
+    attendees: list[Attendee]
+    sections: list[Section]
+    flags: list[FlagLine]
+    last_actions: list[PastAction]
+    missing_preparation: list[Role]
+    missing_roles: list[Role]
+    previous_sent_at: datetime | None = None
+    fingerprint: str = field(default="")
+
+
+async def may_get_pack(svc: Services, session: AsyncSession, actor: Actor, review_id: int) -> bool:
+    """The coordinator, or a joined panel member of this very review."""
+    if svc.is_coordinator(actor):
+        return True
+    roles = await session.scalars(
+        select(Participant.role)
+        .join(Person, Person.id == Participant.person_id)
+        .where(
+            Participant.review_id == review_id,
+            Participant.removed_at.is_(None),
+            Person.telegram_user_id == actor.telegram_user_id,
+        )
+    )
+    return any(Role(r) in PANEL_ROLES for r in roles)
+
+
+async def pack_for(svc: Services, actor: Actor, *, review_id: int) -> Pack:
+    """The pack as it is now, for someone allowed to read it (on demand)."""
+    async with svc.db.transaction() as session:
+        review = await session.get(Review, review_id)
+        if review is None and svc.is_coordinator(actor):
+            raise NotFound("review_not_found", review_id=review_id)
+        if review is None or not await may_get_pack(svc, session, actor, review_id):
+            # The same answer for "no such review" and "not yours": nothing leaks.
+            audit(session, "pack_refused", actor=actor, review_id=review_id)
+            raise NotAllowed("pack_not_allowed")
+        audit(session, "pack_read", actor=actor, review_id=review_id)
+        return await build(svc, session, review_id)
+
+
+async def build(svc: Services, session: AsyncSession, review_id: int) -> Pack:
+    review = await load_review(session, review_id)
+    answers = await preparation.answers_for_panel(svc, session, review_id)
+    coming = await attendance.attendance_for_review(svc, session, review_id)
+    progress = await preparation.progress_for_review(svc, session, review_id)
+    live = [p for p in review.participants if p.removed_at is None]
+    attendees = [
+        Attendee(
+            p.id,
+            Role(p.role),
+            p.person.preferred_name if p.person else None,
+            p.person_id is not None,
+            coming.get(p.id),
+            getattr(coming, "alternatives", {}).get(p.id) == "written",
+            progress.get(p.id, preparation.NOT_STARTED),
+        )
+        for p in sorted(live, key=lambda p: (ROLE_ORDER.get(Role(p.role), 2), p.id))
+    ]
+    pack = Pack(
+        review_id=review.id,
+        ref=review.young_person.ref,
+        type=ReviewType(review.type),
+        at=review.scheduled_at,
+        location=review.location,
+        version=await _next_version(session, review_id),
+        generated_at=svc.now(),
+        consent=answers.consent,
+        young_person_withheld=answers.young_person_withheld,
+        attendees=attendees,
+        sections=_sections(answers),
+        flags=await preparation.flags_for_review(svc, session, review_id),
+        last_actions=await _last_actions(svc, session, review),
+        missing_preparation=[
+            a.role
+            for a in attendees
+            if a.joined
+            and a.preparation != preparation.SUBMITTED
+            and preparation.has_questions(a.role, ReviewType(review.type))
+        ],
+        missing_roles=_missing_roles(review, attendees),
+    )
+    pack.fingerprint = fingerprint(pack)
+    pack.previous_sent_at = await _last_sent(session, review_id)
+    return pack
+
+
+def _sections(answers: preparation.PanelAnswers) -> list[Section]:
+    areas = library().areas
+    people = sorted(
+        answers.participants, key=lambda p: (ROLE_ORDER.get(p.role, 2), p.participant_id)
+    )
+    sections = []
+    for area, title in areas.items():
+        entries = [
+            Entry(person.role, line.question.short, line.shown or "", line.changed)
+            for person in people
+            for line in person.lines
+            if line.question.area == area and line.kind is not None and line.shown
+        ]
+        sections.append(Section(area, title, entries))
+    return sections
+
+
+def _missing_roles(review: Review, attendees: list[Attendee]) -> list[Role]:
+    coming = {a.role for a in attendees if a.joined and a.attendance in ("in_person", "video")}
+    return [r for r in required_roles(ReviewType(review.type)) if r not in coming]
+
+
+async def _last_actions(svc: Services, session: AsyncSession, review: Review) -> list[PastAction]:
+    """The actions of the young person's previous held review, with owners' updates."""
+    previous = await session.scalar(
+        select(Review.id)
+        .where(
+            Review.young_person_id == review.young_person_id,
+            Review.id != review.id,
+            Review.status == ReviewStatus.HELD,
+            Review.scheduled_at < review.scheduled_at,
+        )
+        .order_by(Review.scheduled_at.desc())
+        .limit(1)
+    )
+    if previous is None:
+        return []
+    rows = await session.scalars(
+        select(Action)
+        .where(Action.review_id == previous, Action.status != actions.ActionStatus.CANCELLED)
+        .order_by(Action.due_on, Action.id)
+    )
+    result = []
+    for action in rows:
+        view = await actions.view_of(svc, session, action)
+        updates = await session.execute(
+            select(ActionUpdate.at, ActionUpdate.text)
+            .where(ActionUpdate.action_id == action.id, ActionUpdate.text.is_not(None))
+            .order_by(ActionUpdate.at, ActionUpdate.id)
+        )
+        result.append(
+            PastAction(
+                view.what,
+                view.due_on,
+                view.progress,
+                view.owner_role,
+                [(at, text or "") for at, text in updates],
+            )
+        )
+    return result
+
+
+async def _next_version(session: AsyncSession, review_id: int) -> int:
+    last = await session.scalar(
+        select(func.max(PackVersion.version)).where(PackVersion.review_id == review_id)
+    )
+    return int(last or 0) + 1
+
+
+async def _last_sent(session: AsyncSession, review_id: int) -> datetime | None:
+    return await session.scalar(
+        select(func.max(PackVersion.sent_at)).where(PackVersion.review_id == review_id)
+    )
+
+
+def fingerprint(pack: Pack) -> str:
+    """What the pack says, without when it was made: a change means a new version."""
+    parts = [
+        repr(pack.at),
+        repr(pack.location),
+        repr(pack.consent.share_allowed),
+        repr(pack.young_person_withheld),
+        repr(pack.attendees),
+        repr(pack.sections),
+        repr([(f.kind, f.at, f.text) for f in pack.flags]),
+        repr(pack.last_actions),
+    ]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def render(texts: Texts, pack: Pack) -> str:
+    """The pack as one self-contained HTML document (autoescaped)."""
+    return texts.env.get_template("pack/pack.html").render(pack=pack)
+
+
+def filename(pack: Pack, suffix: str = "html") -> str:
+    return f"cetr-review-{pack.review_id}-pack-v{pack.version}.{suffix}"
+
+
+def to_pdf(html: str) -> bytes:
+    """The same pack as a PDF (xhtml2pdf: pure Python, installs anywhere). Slow-ish and
+    blocking: call it in a thread."""
+    import io
+
+    from xhtml2pdf import pisa
+
+    out = io.BytesIO()
+    result = pisa.CreatePDF(html, dest=out, encoding="utf-8")
+    if result.err:
+        raise RuntimeError("the PDF could not be made")
+    return out.getvalue()

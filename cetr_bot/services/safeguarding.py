@@ -1,0 +1,352 @@
+"""Safeguarding alerts and rights concerns.
+
+A flag is stored (with its time) and audited in the same transaction that noticed
+it; the alerts it needs are handed back for the Telegram layer to send at once.
+Alerts are discreet: a review number and what kind of event, never the young
+person's reference, a diagnosis, a place or anyone's words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cetr_bot.domain import ReviewStatus, ReviewType, Role
+from cetr_bot.services.context import Actor, Services, audit
+from cetr_bot.services.errors import Invalid, NotAllowed, NotFound
+from cetr_bot.services.question_bank import library
+from cetr_bot.storage.models import Participant, PendingInput, Person, Review
+from cetr_bot.storage.models_preparation import PrepAnswer, PrepFlag
+
+SAFEGUARDING, RIGHTS = "safeguarding", "rights"
+CONCERN_INPUT = "concern"  # PendingInput.kind while we wait for a concern in words
+MAX_CONCERN = 3000
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A message for someone other than the person who acted."""
+
+    chat_id: int
+    template: str
+    params: dict[str, Any]
+    flag_id: int | None = None  # coordinators get a button to read the details
+
+
+@dataclass(frozen=True)
+class Raised:
+    flag_id: int
+    alerts: list[Alert]
+
+
+@dataclass(frozen=True)
+class FlagLine:
+    """One line in /review N: a safeguarding event, a rights concern, or the consent state."""
+
+    kind: str
+    at: datetime | None = None
+    source: str | None = None
+    role: str | None = None
+    question: str | None = None
+    category: str | None = None
+    text: str | None = None
+    alerts_sent: int = 0
+    alerts_failed: int = 0
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+async def raise_flag(
+    svc: Services,
+    session: AsyncSession,
+    actor: Actor,
+    participant: Participant,
+    *,
+    kind: str,
+    source: str,
+    question_id: str | None = None,
+    category: str | None = None,
+    text: str | None = None,
+) -> Raised:
+    flag = PrepFlag(
+        review_id=participant.review_id,
+        participant_id=participant.id,
+        kind=kind,
+        source=source,
+        question_id=question_id,
+        category=category,
+        text=text,
+        raised_by=actor.telegram_user_id,
+        raised_at=svc.now(),
+    )
+    session.add(flag)
+    await session.flush()
+    audit(
+        session,
+        "safeguarding_alert" if kind == SAFEGUARDING else "rights_concern",
+        actor=actor,
+        review_id=participant.review_id,
+        flag_id=flag.id,
+        source=source,
+        role=participant.role,
+    )
+    alerts = await _alerts(svc, session, flag, Role(participant.role))
+    return Raised(flag.id, alerts)
+
+
+async def _alerts(svc: Services, session: AsyncSession, flag: PrepFlag, role: Role) -> list[Alert]:
+    params = {"review_id": flag.review_id, "source": flag.source, "role": role}
+    alerts = [
+        Alert(chat_id, f"preparation/alert_{flag.kind}_coordinator", params, flag.id)
+        for chat_id in svc.settings.coordinator_ids
+    ]
+    if flag.kind == SAFEGUARDING:
+        seen = set(svc.settings.coordinator_ids)
+        for chat_id in await _clinician_chats(session, flag.review_id):
+            if chat_id not in seen:
+                seen.add(chat_id)
+                alerts.append(Alert(chat_id, "preparation/alert_safeguarding_clinician", params))
+    return alerts
+
+
+async def _clinician_chats(session: AsyncSession, review_id: int) -> list[int]:
+    rows = await session.scalars(
+        select(Person.chat_id)
+        .join(Participant, Participant.person_id == Person.id)
+        .where(
+            Participant.review_id == review_id,
+            Participant.role == Role.CLINICIAN,
+            Participant.removed_at.is_(None),
+        )
+    )
+    return list(rows)
+
+
+async def record_delivery(svc: Services, flag_id: int, *, sent: int, failed: int) -> None:
+    """After the alerts went out: when, and how many reached their chat."""
+    async with svc.db.transaction() as session:
+        flag = await session.get(PrepFlag, flag_id)
+        if flag is None:
+            return
+        flag.alerted_at = svc.now()
+        flag.alerts_sent += sent
+        flag.alerts_failed += failed
+
+
+async def flag_lines(session: AsyncSession, review_id: int, limit: int = 5) -> list[FlagLine]:
+    """The most recent flags of a review, newest first, for the coordinator."""
+    rows = await session.execute(
+        select(PrepFlag, Participant.role)
+        .outerjoin(Participant, Participant.id == PrepFlag.participant_id)
+        .where(PrepFlag.review_id == review_id)
+        .order_by(PrepFlag.raised_at.desc(), PrepFlag.id.desc())
+        .limit(limit)
+    )
+    return [_line(flag, role) for flag, role in rows]
+
+
+def _line(flag: PrepFlag, role: str | None) -> FlagLine:
+    category = library().concern(flag.category) if flag.category else None
+    return FlagLine(
+        kind=flag.kind,
+        at=flag.raised_at,
+        source=flag.source,
+        role=role,
+        question=flag.question_id,
+        category=category.label if category else None,
+        text=flag.text,
+        alerts_sent=flag.alerts_sent,
+        alerts_failed=flag.alerts_failed,
+    )
+
+
+@dataclass(frozen=True)
+class FlagDetail:
+    id: int
+    review_id: int
+    line: FlagLine
+    answer: str | None  # the answer that raised a safeguarding flag, as typed
+
+
+async def read_flag(svc: Services, actor: Actor, flag_id: int) -> FlagDetail:
+    """The full flag, for a coordinator only (it may hold the young person's own words)."""
+    svc.require_coordinator(actor)
+    async with svc.db.transaction() as session:
+        flag = await session.get(PrepFlag, flag_id)
+        if flag is None:
+            raise NotFound("not_found")
+        participant = (
+            await session.get(Participant, flag.participant_id) if flag.participant_id else None
+        )
+        answer = None
+        if flag.source == "keyword" and participant is not None:
+            answer = await session.scalar(
+                select(PrepAnswer.value).where(
+                    PrepAnswer.participant_id == participant.id,
+                    PrepAnswer.question_id == flag.question_id,
+                )
+            )
+        audit(session, "flag_read", actor=actor, review_id=flag.review_id, flag_id=flag.id)
+        line = _line(flag, participant.role if participant else None)
+        return FlagDetail(flag.id, flag.review_id, line, answer)
+
+
+# --- /concern -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Membership:
+    participant_id: int
+    review_id: int
+    role: Role
+    at: datetime
+    review_type: ReviewType
+
+
+@dataclass
+class ConcernStep:
+    """What to show: none (not in a review), pick (which review), ask, or recorded."""
+
+    kind: str
+    memberships: list[Membership] = field(default_factory=list)
+    participant_id: int | None = None
+    alerts: list[Alert] = field(default_factory=list)
+    flag_id: int | None = None
+    harm: bool = False  # the words suggest someone is being harmed: help them now too
+    role: Role | None = None
+    error: Invalid | None = None
+
+
+async def memberships(session: AsyncSession, actor: Actor) -> list[Membership]:
+    """Every review (still scheduled) this Telegram user has joined, in any role."""
+    rows = await session.execute(
+        select(Participant.id, Review.id, Participant.role, Review.scheduled_at, Review.type)
+        .join(Review, Review.id == Participant.review_id)
+        .join(Person, Person.id == Participant.person_id)
+        .where(
+            Person.telegram_user_id == actor.telegram_user_id,
+            Participant.removed_at.is_(None),
+            Review.status == ReviewStatus.SCHEDULED,
+        )
+        .order_by(Review.scheduled_at, Participant.id)
+    )
+    return [Membership(p, r, Role(role), at, ReviewType(kind)) for p, r, role, at, kind in rows]
+
+
+async def start_concern(svc: Services, actor: Actor, text: str | None) -> ConcernStep:
+    text = (text or "").strip() or None
+    async with svc.db.transaction() as session:
+        mine = await memberships(session, actor)
+        if not mine:
+            return ConcernStep("none")
+        if len(mine) > 1:
+            await _wait_for(session, actor, {"text": text} if text else {})
+            return ConcernStep("pick", memberships=mine)
+        if text is None:
+            await _wait_for(session, actor, {"participant_id": mine[0].participant_id})
+            return ConcernStep("ask", participant_id=mine[0].participant_id)
+        return await _record(svc, session, actor, mine[0].participant_id, text=text)
+
+
+async def pick_for_concern(svc: Services, actor: Actor, participant_id: int) -> ConcernStep:
+    async with svc.db.transaction() as session:
+        await _own(session, actor, participant_id)
+        pending = await session.get(PendingInput, actor.telegram_user_id)
+        text = pending.data.get("text") if pending and pending.kind == CONCERN_INPUT else None
+        if text:
+            return await _record(svc, session, actor, participant_id, text=str(text))
+        await _wait_for(session, actor, {"participant_id": participant_id})
+        return ConcernStep("ask", participant_id=participant_id)
+
+
+async def concern_in_words(svc: Services, actor: Actor, text: str) -> ConcernStep | None:
+    """Typed text while /concern waits for it; None if it is not waiting."""
+    async with svc.db.transaction() as session:
+        return await concern_in_words_in(svc, session, actor, text)
+
+
+async def concern_in_words_in(
+    svc: Services, session: AsyncSession, actor: Actor, text: str
+) -> ConcernStep | None:
+    """The same, inside the caller's transaction."""
+    pending = await session.get(PendingInput, actor.telegram_user_id)
+    if pending is None or pending.kind != CONCERN_INPUT:
+        return None
+    participant_id = pending.data.get("participant_id")
+    if participant_id is None:
+        step = ConcernStep("pick", memberships=await memberships(session, actor))
+        step.error = Invalid("use_buttons")
+        return step
+    text = text.strip()
+    if len(text) > MAX_CONCERN:
+        step = ConcernStep("ask", participant_id=int(participant_id))
+        step.error = Invalid("text_too_long", limit=MAX_CONCERN)
+        return step
+    return await _record(svc, session, actor, int(participant_id), text=text)
+
+
+async def concern_category(
+    svc: Services, actor: Actor, participant_id: int, category: str
+) -> ConcernStep:
+    if library().concern(category) is None:
+        raise Invalid("stale_button")
+    async with svc.db.transaction() as session:
+        return await _record(svc, session, actor, participant_id, category=category)
+
+
+async def _record(
+    svc: Services,
+    session: AsyncSession,
+    actor: Actor,
+    participant_id: int,
+    *,
+    text: str | None = None,
+    category: str | None = None,
+) -> ConcernStep:
+    participant = await _own(session, actor, participant_id)
+    await session.execute(
+        delete(PendingInput).where(
+            PendingInput.telegram_user_id == actor.telegram_user_id,
+            PendingInput.kind == CONCERN_INPUT,
+        )
+    )
+    raised = await raise_flag(
+        svc,
+        session,
+        actor,
+        participant,
+        kind=RIGHTS,
+        source="concern",
+        category=category,
+        text=text,
+    )
+    harm = bool(text) and library().mentions_harm(text or "")
+    return ConcernStep(
+        "recorded",
+        participant_id=participant_id,
+        alerts=raised.alerts,
+        flag_id=raised.flag_id,
+        harm=harm,
+        role=Role(participant.role),
+    )
+
+
+async def _own(session: AsyncSession, actor: Actor, participant_id: int) -> Participant:
+    """The participant, if it is this Telegram user's own and its review is still on."""
+    mine = {m.participant_id for m in await memberships(session, actor)}
+    if participant_id not in mine:
+        raise NotAllowed("not_allowed")
+    return await session.get_one(Participant, participant_id)
+
+
+async def _wait_for(session: AsyncSession, actor: Actor, data: dict[str, Any]) -> None:
+    row = await session.get(PendingInput, actor.telegram_user_id)
+    if row is None:
+        session.add(
+            PendingInput(telegram_user_id=actor.telegram_user_id, kind=CONCERN_INPUT, data=data)
+        )
+    else:
+        row.kind, row.data = CONCERN_INPUT, dict(data)

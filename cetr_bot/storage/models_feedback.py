@@ -1,0 +1,24 @@
+"""The young person's feedback after their review."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cetr_bot.storage.models import Base
+from cetr_bot.storage.types import UTCDateTime, utcnow
+
+
+class FeedbackAnswer(Base):
+    """One answer; where the young person is in the questions is derived from these."""
+
+    __tablename__ = "feedback_answers"
+    __table_args__ = (UniqueConstraint("participant_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), index=True)
+    question_id: Mapped[str] = mapped_column(String(40))
+    value: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

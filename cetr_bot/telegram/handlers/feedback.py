@@ -1,0 +1,91 @@
+"""The young person's feedback after the review; the coordinator reads it with /feedback N."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+
+from cetr_bot.services import feedback
+from cetr_bot.services.errors import Invalid
+from cetr_bot.telegram import keyboards
+from cetr_bot.telegram.replies import (
+    Context,
+    actor_of,
+    callback_parts,
+    say,
+    services,
+    settle_button,
+)
+
+
+def register(app: Any, guarded: Any) -> None:
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("feedback", guarded(feedback_command), filters=private))
+    app.add_handler(CallbackQueryHandler(guarded(feedback_button), pattern="^fb:"))
+
+
+async def show(update: Update, context: Context, step: feedback.FeedbackStep) -> None:
+    if step.question is None:
+        await say(update, context, "feedback/thanks")
+        return
+    keyboard = keyboards.feedback_question(
+        step.participant_id, step.question.id, step.question.options
+    )
+    await say(update, context, "feedback/question", step=step, keyboard=keyboard)
+
+
+async def feedback_command(update: Update, context: Context) -> None:
+    svc, actor = services(context), actor_of(update)
+    arg = (context.args or [""])[0].lstrip("#")
+    if svc.is_coordinator(actor) and arg.isdigit():
+        lines = await feedback.for_coordinator(svc, actor, review_id=int(arg))
+        await say(update, context, "feedback/coordinator", lines=lines, review_id=int(arg))
+        return
+    step = await feedback.current(svc, actor)
+    if step is None or step.question is None:
+        await say(update, context, "feedback/none")
+        return
+    await show(update, context, step)
+
+
+async def feedback_button(update: Update, context: Context) -> None:
+    """fb:<participant>:<question>:<value>; the service re-checks all three."""
+    parts = callback_parts(update)
+    if len(parts) != 4 or not parts[1].isdigit():
+        raise Invalid("stale_button")
+    await settle_button(update)
+    svc, actor = services(context), actor_of(update)
+    try:
+        step = await feedback.answer(
+            svc, actor, participant_id=int(parts[1]), question_id=parts[2], value=parts[3]
+        )
+    except Invalid as error:
+        if error.key != "feedback_moved_on":
+            raise
+        await say(update, context, "errors/feedback_moved_on")
+        current = await feedback.current(svc, actor)
+        if current is not None:
+            await show(update, context, current)
+        return
+    await show(update, context, step)
+
+
+async def on_text(update: Update, context: Context) -> bool:
+    """Typed text while the young person is at the feedback's text question."""
+    message = update.effective_message
+    if message is None or message.text is None:
+        return False
+    svc, actor = services(context), actor_of(update)
+    step = await feedback.current(svc, actor)
+    if step is None or step.question is None or step.question.kind != "text":
+        return False
+    await show(
+        update,
+        context,
+        await feedback.answer(
+            svc, actor, participant_id=None, question_id=None, value=message.text
+        ),
+    )
+    return True

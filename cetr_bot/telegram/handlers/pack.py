@@ -1,0 +1,42 @@
+"""/pack N: the panel pack on demand, for the coordinator and that review's panel only."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import CommandHandler, filters
+
+from cetr_bot.services import pack
+from cetr_bot.telegram.replies import Context, actor_of, say, services, texts
+
+
+def register(app: Any, guarded: Any) -> None:
+    app.add_handler(CommandHandler("pack", guarded(pack_command), filters=filters.ChatType.PRIVATE))
+
+
+async def pack_command(update: Update, context: Context) -> None:
+    arg = (context.args or [""])[0].lstrip("#")
+    if not arg.isdigit() or len(arg) > 9:
+        await say(update, context, "pack/usage")
+        return
+    current = await pack.pack_for(services(context), actor_of(update), review_id=int(arg))
+    await send_pack(update, context, current)
+
+
+async def send_pack(update: Update, context: Context, current: pack.Pack) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    t = texts(context)
+    html = pack.render(t, current)
+    await context.bot.send_document(
+        chat.id,
+        document=html.encode(),
+        filename=pack.filename(current),
+        caption=t.render("pack/caption", pack=current),
+        parse_mode=ParseMode.HTML,
+    )
+    pdf = await asyncio.to_thread(pack.to_pdf, html)
+    await context.bot.send_document(chat.id, document=pdf, filename=pack.filename(current, "pdf"))

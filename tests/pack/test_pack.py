@@ -1,0 +1,115 @@
+"""The panel pack: its sections, the consent hold-back, escaping, and who may get it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cetr_bot.cli import main
+from cetr_bot.domain import Role
+from cetr_bot.services import pack
+from cetr_bot.services.errors import NotAllowed
+from cetr_bot.text import Texts
+from tests.conftest import COORDINATOR_ID
+from tests.helpers import CLI
+from tests.pack.helpers import Sections, review_with_answers
+
+SCRIPT = "<script>alert('x')</script> & <b>bold</b>"
+AREAS = ["about_me", "communication", "kloe1", "kloe2", "kloe3", "kloe4"]
+
+
+async def _html(svc, review_id) -> str:
+    current = await pack.pack_for(svc, CLI, review_id=review_id)
+    return pack.render(Texts(svc.settings.zone), current)
+
+
+async def test_pack_has_every_section_with_the_young_persons_words_first(bot, client, svc):
+    review_id, _ = await review_with_answers(svc, client, yp_text="I like drawing")
+    parsed = Sections(await _html(svc, review_id))
+    for name in [
+        "review",
+        "attendance",
+        "consent",
+        "flags",
+        "last-actions",
+        "missing",
+        *[f"area-{a}" for a in AREAS],
+    ]:
+        assert name in parsed.text, name
+    assert "Care, Education and Treatment Review" in parsed.text["review"]
+    assert "Panel chair" in parsed.text["attendance"]
+    assert "agreed" in parsed.text["consent"]
+    about = parsed.text["area-about_me"]
+    assert "I like drawing" in about and "Family view" in about
+    assert about.index("I like drawing") < about.index("Family view")  # young person first
+    assert (
+        "Clinical view" in parsed.text["area-kloe1"] or "Clinical view" in parsed.text["area-kloe4"]
+    )
+    missing = parsed.text["missing"]
+    assert "Preparation not sent: Panel chair" not in missing  # the panel has no bank
+    assert "Required role not confirmed as attending: Commissioner" in missing
+
+
+async def test_without_consent_the_young_persons_answers_are_held_back(bot, client, svc):
+    review_id, _ = await review_with_answers(svc, client, share=False, yp_text="SECRET words")
+    html = await _html(svc, review_id)
+    parsed = Sections(html)
+    assert "SECRET words" not in html
+    assert "Family view" in parsed.text["area-about_me"]
+    assert "not agreed" in parsed.text["consent"]
+    assert "The young person's answers" in parsed.text["missing"]
+
+
+async def test_typed_html_appears_as_text(bot, client, svc):
+    review_id, _ = await review_with_answers(svc, client, yp_text=SCRIPT)
+    html = await _html(svc, review_id)
+    parsed = Sections(html)
+    assert "script" not in parsed.tags
+    assert SCRIPT in parsed.text["area-about_me"]
+    assert "&lt;script&gt;" in html
+
+
+async def test_pack_command_for_the_coordinator_and_the_panel_only(bot, client, svc):
+    review_id, users = await review_with_answers(svc, client)
+    coord = client.user(COORDINATOR_ID)
+    docs = await coord.ask(f"/pack {review_id}", count=2)
+    assert docs[0].document["file_name"] == f"cetr-review-{review_id}-pack-v1.html"
+    assert docs[1].document["file_name"].endswith(".pdf")
+    body = (await client.document(COORDINATOR_ID, docs[0].message_id)).decode()
+    assert "I like drawing" in body
+    pdf = await client.document(COORDINATOR_ID, docs[1].message_id)
+    assert pdf.startswith(b"%PDF")
+    chair = users[Role.PANEL_CHAIR]
+    await chair.settle()
+    docs = await chair.ask(f"/pack {review_id}", count=2)
+    assert docs[0].document is not None
+    for role in (Role.FAMILY, Role.CLINICIAN, Role.YOUNG_PERSON):
+        await users[role].settle()
+        [reply] = await users[role].ask(f"/pack {review_id}")
+        assert reply.document is None and "only for the coordinator and the panel" in reply.plain
+    [reply] = await client.user(2999).ask(f"/pack {review_id}")
+    assert reply.document is None and "only for" in reply.plain
+
+
+async def test_panel_of_another_review_cannot_get_it(bot, client, svc):
+    first, _ = await review_with_answers(svc, client)
+    from tests.preparation.helpers import join_as
+
+    other = await join_as(svc, client, Role.PANEL_CHAIR, 2100)
+    assert other.review_id != first
+    with pytest.raises(NotAllowed):
+        from cetr_bot.services.context import Actor
+
+        await pack.pack_for(svc, Actor(2100, 2100), review_id=first)
+
+
+async def test_cli_writes_the_pack(bot, client, svc, monkeypatch, tmp_path, database_url):
+    review_id, _ = await review_with_answers(svc, client)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    target = tmp_path / "pack.html"
+    import asyncio
+
+    code = await asyncio.to_thread(main, ["pack", str(review_id), "-o", str(target)])
+    assert code == 0
+    assert "I like drawing" in await asyncio.to_thread(Path(target).read_text)

@@ -1,0 +1,26 @@
+"""`make demo`: the reminders part shows RSVPs, reminders arriving, a move and a block."""
+
+from __future__ import annotations
+
+from cetr_bot.demo import run_demo
+
+
+async def test_demo_shows_reminders_arriving_a_move_and_a_blocked_user(tmp_path, capsys):
+    assert await run_demo(tmp_path) == 0
+    out = capsys.readouterr().out
+    part = out.split("=== Attendance: each person says whether they can come")[1]
+    assert "you will attend in person" in part
+    assert "Here is an invitation link for the person coming in your place" in part
+    assert "Family member or carer (Dana): 🏢 in person" in part
+    assert "the review meeting is in 14 days" in part
+    assert "these required roles have no confirmed attendee" in part
+    moved = part.split("=== The coordinator moves the review a week later ===")[1]
+    assert "old reminders cancelled" in moved
+    assert "The review meeting has moved" in moved
+    assert "SEQUENCE 1" in moved and "UID cetr-review-1@" in moved
+    blocked = moved.split("=== The young person has blocked the bot ===")[1]
+    assert "Sam has blocked the bot" in blocked
+    assert "Young person (Sam) blocked the bot" in blocked
+    assert "Hello Sam" not in blocked  # nothing more reaches the young person
+    for block in part.split("🤖 → ")[1:]:  # nothing sent to a participant names the child
+        assert block.startswith("Coordinator") or "YP-0042" not in block
