@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     feedback_ask_after_days: int = Field(1, ge=0, le=7)
     report_due_days: int = Field(14, ge=1, le=60)
     report_reminder_days: list[int] = Field(default_factory=lambda: [10, 14])
+    pack_hours_before: int = Field(24, ge=1, le=240)
 
     @field_validator("coordinator_ids", mode="before")
     @classmethod

@@ -37,6 +37,7 @@ class Outgoing:
     text: str
     keyboard: InlineKeyboardMarkup | None = None
     document: bytes | None = None
+    filename: str | None = None  # of the document; the calendar file's name by default
 
 
 @dataclass(frozen=True)

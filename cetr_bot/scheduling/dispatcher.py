@@ -330,7 +330,7 @@ async def send(bot: Bot, chat_id: int, plan: Outgoing) -> None:
     if plan.document is not None:
         await bot.send_document(
             chat_id,
-            InputFile(plan.document, filename=calendar.FILENAME),
+            InputFile(plan.document, filename=plan.filename or calendar.FILENAME),
             caption=plan.text,
             parse_mode=ParseMode.HTML,
             reply_markup=plan.keyboard,

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cetr_bot.domain import FAMILY_ROLES, ReviewStatus, Role
+from cetr_bot.domain import FAMILY_ROLES, PANEL_ROLES, ReviewStatus, Role
 from cetr_bot.scheduling import planner as p
 from cetr_bot.scheduling.timeline import local_at, out_of_quiet_hours
 from cetr_bot.services.context import Services
@@ -31,9 +31,22 @@ ACTION_DIGEST = "action_digest"  # to an owner who chose one daily message
 REPORT_DUE = "report_due"  # to the coordinators: the report is due
 REPORT_LATE = "report_late"  # to the family and the young person: it is late
 FEEDBACK_ASK = "feedback_ask"  # to the young person: tell us how it went
+YP_FEEDBACK = "yp_feedback"  # what the review found, to the young person (easy-read)
+YP_QUESTION = "yp_question"  # the young person's question, to the coordinators
+PACK = "pack"  # the panel pack, to the panel and the coordinators (or "held back")
 ACTION_KINDS = (ACTION_DUE, ACTION_CHASE, ACTION_ESCALATE, ACTION_DIGEST)
 FOLLOW_UP_KINDS = (REPORT_DUE, REPORT_LATE, FEEDBACK_ASK)
-KINDS = frozenset({ACTION_NOTICE, ACTION_RETURNED, *ACTION_KINDS, *FOLLOW_UP_KINDS})
+KINDS = frozenset(
+    {
+        ACTION_NOTICE,
+        ACTION_RETURNED,
+        PACK,
+        YP_FEEDBACK,
+        YP_QUESTION,
+        *ACTION_KINDS,
+        *FOLLOW_UP_KINDS,
+    }
+)
 OWNER_KINDS = frozenset({ACTION_DUE, ACTION_CHASE})
 
 
@@ -254,6 +267,60 @@ async def plan_follow_up(svc: Services, session: AsyncSession, review_id: int) -
         wanted += await _feedback_wanted(svc, session, review, review.held_on)
     scope = Reminder.review_id == review_id
     await p._reconcile(session, scope, FOLLOW_UP_KINDS, wanted, now)
+    await p._reconcile(session, scope, (PACK,), await _pack_wanted(svc, session, review), now)
+
+
+async def _pack_wanted(svc: Services, session: AsyncSession, review: Review) -> list[p.Wanted]:
+    """The pack goes out `pack_hours_before` the review to the panel and the
+    coordinators, once consent (or a best-interests decision) is recorded; before
+    that only the coordinators hear it is held back. After it went out, a change
+    in what it says makes a new version, sent at once."""
+    from cetr_bot.services import consent, pack, preparation
+
+    now = svc.now()
+    if review.status != ReviewStatus.SCHEDULED or review.scheduled_at <= now:
+        return []
+    when = max(review.scheduled_at - timedelta(hours=svc.settings.pack_hours_before), now)
+    allowed = (await consent.consent_state(session, review.id)).share_allowed
+    tag = f"s{review.sequence}:c{int(allowed)}"
+    if allowed and await preparation.papers_sent(session, review.id):
+        current = await pack.build(svc, session, review.id)
+        # Nothing new: the same keys as the rows already sent, so nothing is added.
+        if current.fingerprint != await pack.last_fingerprint(session, review.id):
+            tag, when = f"v{current.version}", now
+    recipients: list[tuple[int, int | None, int | None]] = [
+        (chat, None, None) for chat in svc.settings.coordinator_ids
+    ]
+    if allowed:
+        recipients += await _panel(session, review.id)
+    return [
+        p.Wanted(
+            key=f"{PACK}:r{review.id}:{tag}:{chat}",
+            kind=PACK,
+            due=out_of_quiet_hours(when, svc.settings),
+            chat_id=chat,
+            review_id=review.id,
+            participant_id=participant_id,
+            person_id=person_id,
+            payload={"allowed": allowed},
+        )
+        for chat, participant_id, person_id in recipients
+    ]
+
+
+async def _panel(session: AsyncSession, review_id: int) -> list[tuple[int, int | None, int | None]]:
+    rows = await session.execute(
+        select(Participant, Person)
+        .join(Person, Person.id == Participant.person_id)
+        .where(
+            Participant.review_id == review_id,
+            Participant.removed_at.is_(None),
+            Participant.role.in_([str(r) for r in PANEL_ROLES]),
+        )
+    )
+    return [
+        (person.chat_id, m.id, person.id) for m, person in rows if person.unreachable_since is None
+    ]
 
 
 async def _family(session: AsyncSession, review_id: int) -> list[tuple[Participant, Person]]:
@@ -321,3 +388,56 @@ async def _feedback_wanted(
         for m, person in await _family(session, review.id)
         if m.role == Role.YOUNG_PERSON and not await feedback.has_answered(session, m.id)
     ]
+
+
+async def _add_once(session: AsyncSession, wanted: list[p.Wanted]) -> None:
+    known = (
+        set(
+            await session.scalars(
+                select(Reminder.key).where(Reminder.key.in_([w.key for w in wanted]))
+            )
+        )
+        if wanted
+        else set()
+    )
+    for want in wanted:
+        if want.key not in known:
+            session.add(p._new_row(want))
+
+
+async def plan_yp_feedback(svc: Services, session: AsyncSession, review_id: int) -> None:
+    due = out_of_quiet_hours(svc.now(), svc.settings)
+    await _add_once(
+        session,
+        [
+            p.Wanted(
+                key=f"{YP_FEEDBACK}:r{review_id}:p{m.id}",
+                kind=YP_FEEDBACK,
+                due=due,
+                chat_id=person.chat_id,
+                review_id=review_id,
+                participant_id=m.id,
+                person_id=person.id,
+            )
+            for m, person in await _family(session, review_id)
+            if m.role == Role.YOUNG_PERSON
+        ],
+    )
+
+
+async def plan_yp_question(svc: Services, session: AsyncSession, review_id: int, text: str) -> None:
+    stamp = svc.now().strftime("%Y%m%d%H%M%S%f")
+    await _add_once(
+        session,
+        [
+            p.Wanted(
+                key=f"{YP_QUESTION}:r{review_id}:{stamp}:c{chat}",
+                kind=YP_QUESTION,
+                due=svc.now(),
+                chat_id=chat,
+                review_id=review_id,
+                payload={"text": text},
+            )
+            for chat in svc.settings.coordinator_ids
+        ],
+    )

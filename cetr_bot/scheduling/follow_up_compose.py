@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cetr_bot.scheduling import follow_up as f
 from cetr_bot.scheduling import planner as p
 from cetr_bot.scheduling.compose import Composed, Outgoing, Skip
-from cetr_bot.services import actions, feedback
+from cetr_bot.services import actions, feedback, review_feedback
 from cetr_bot.services.context import Services
 from cetr_bot.storage.models import Person
 from cetr_bot.storage.models_actions import Action, ReviewFollowUp
@@ -28,6 +28,24 @@ async def compose_row(
         return await _feedback(texts, session, row)
     if row.kind == f.ACTION_DIGEST:
         return await _digest(svc, texts, session, row)
+    if row.kind == f.PACK:
+        return await _pack(svc, texts, session, row)
+    if row.kind == f.YP_FEEDBACK:
+        found = await review_feedback.feedback_text(session, row.review_id or 0)
+        if found is None:
+            return Skip(p.SKIPPED, "no feedback")
+        return Outgoing(
+            texts.render("ypfeedback/for_young_person", answers=found),
+            keyboards.young_person_feedback(texts),
+        )
+    if row.kind == f.YP_QUESTION:
+        return Outgoing(
+            texts.render(
+                "ypfeedback/question_for_coordinator",
+                review_id=row.review_id,
+                text=row.payload.get("text", ""),
+            )
+        )
     action = await session.get(Action, int(row.payload.get("action_id", 0)))
     if action is None:
         return Skip(p.SKIPPED, "action gone")
@@ -94,6 +112,24 @@ async def _feedback(texts: Texts, session: AsyncSession, row: Reminder) -> Compo
     return Outgoing(
         texts.render("feedback/ask") + "\n\n" + texts.render("feedback/question", step=step),
         keyboards.feedback_question(step.participant_id, step.question.id, step.question.options),
+    )
+
+
+async def _pack(svc: Services, texts: Texts, session: AsyncSession, row: Reminder) -> Composed:
+    from cetr_bot.services import consent
+    from cetr_bot.services import pack as packs
+
+    allowed = (await consent.consent_state(session, row.review_id or 0)).share_allowed
+    if allowed != row.payload.get("allowed"):
+        return Skip(p.SKIPPED, "consent changed: planned again")
+    if not allowed:
+        return Outgoing(texts.render("pack/held_back", review_id=row.review_id))
+    built = await packs.build(svc, session, row.review_id or 0)
+    current = await packs.record_sent(svc, session, built)
+    return Outgoing(
+        texts.render("pack/caption", pack=current),
+        document=packs.render(texts, current).encode(),
+        filename=packs.filename(current),
     )
 
 

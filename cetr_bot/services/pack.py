@@ -234,6 +234,39 @@ async def _next_version(session: AsyncSession, review_id: int) -> int:
     return int(last or 0) + 1
 
 
+async def last_fingerprint(session: AsyncSession, review_id: int) -> str | None:
+    return await session.scalar(
+        select(PackVersion.fingerprint)
+        .where(PackVersion.review_id == review_id)
+        .order_by(PackVersion.version.desc())
+        .limit(1)
+    )
+
+
+async def record_sent(svc: Services, session: AsyncSession, current: Pack) -> Pack:
+    """Note this version as sent (once), and close the answers: the papers are out."""
+    last = await session.scalar(
+        select(PackVersion)
+        .where(PackVersion.review_id == current.review_id)
+        .order_by(PackVersion.version.desc())
+        .limit(1)
+    )
+    if last is not None and last.fingerprint == current.fingerprint:
+        current.version = last.version
+    else:
+        session.add(
+            PackVersion(
+                review_id=current.review_id,
+                version=current.version,
+                fingerprint=current.fingerprint,
+                sent_at=svc.now(),
+            )
+        )
+        await session.flush()
+    await preparation.mark_papers_sent(svc, session, current.review_id)
+    return current
+
+
 async def _last_sent(session: AsyncSession, review_id: int) -> datetime | None:
     return await session.scalar(
         select(func.max(PackVersion.sent_at)).where(PackVersion.review_id == review_id)

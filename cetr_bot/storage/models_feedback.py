@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cetr_bot.storage.models import Base
@@ -22,3 +22,15 @@ class FeedbackAnswer(Base):
     question_id: Mapped[str] = mapped_column(String(40))
     value: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReviewFeedback(Base):
+    """What the review found, written for the young person under the four questions."""
+
+    __tablename__ = "review_feedback"
+
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"), primary_key=True)
+    answers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    written_by: Mapped[int | None] = mapped_column(BigInteger)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

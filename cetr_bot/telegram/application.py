@@ -28,6 +28,7 @@ from cetr_bot.telegram.handlers import (
     feedback,
     pack,
     preparation,
+    review_feedback,
 )
 from cetr_bot.telegram.menus import EVERYONE_COMMANDS, set_coordinator_menu
 from cetr_bot.telegram.replies import Context
@@ -102,6 +103,7 @@ def register_handlers(app: Application) -> None:
     actions.register(app, guarded)
     pack.register(app, guarded)
     feedback.register(app, guarded)
+    review_feedback.register(app, guarded)
     app.add_handler(CallbackQueryHandler(guarded(coordinator.unknown_button)))
     app.add_handler(MessageHandler(private & filters.COMMAND, guarded(common.unknown_command)))
     app.add_handler(MessageHandler(private & filters.TEXT, guarded(common.on_text)))

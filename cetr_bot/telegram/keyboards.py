@@ -114,3 +114,11 @@ def feedback_question(
         [button(label, "fb", participant_id, question_id, value) for value, label in options],
         width=2,
     )
+
+
+def young_person_feedback(texts: Texts) -> InlineKeyboardMarkup:
+    return grid([button(texts.label("yp_feedback_buttons.ask"), "yq", "ask")])
+
+
+def send_feedback(texts: Texts, review_id: int) -> InlineKeyboardMarkup:
+    return grid([button(texts.label("yp_feedback_buttons.send"), "yf", review_id, "send")])

@@ -20,6 +20,7 @@ EVERYONE_COMMANDS = (
     "digest",
     "prepare",
     "feedback",
+    "myfeedback",
     "consent",
     "concern",
     "cancel",
@@ -36,6 +37,7 @@ COORDINATOR_COMMANDS = (
     "reportsent",
     "bestinterests",
     "pack",
+    "writefeedback",
 )
 
 

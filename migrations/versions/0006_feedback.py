@@ -39,5 +39,20 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_feedback_answers_participant_id"), ["participant_id"])
 
 
+    op.create_table(
+        "review_feedback",
+        sa.Column("review_id", sa.Integer(), nullable=False),
+        sa.Column("answers", sa.JSON(), nullable=False),
+        sa.Column("written_by", sa.BigInteger(), nullable=True),
+        sa.Column("sent_at", cetr_bot.storage.types.UTCDateTime(), nullable=True),
+        sa.Column("updated_at", cetr_bot.storage.types.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["review_id"], ["reviews.id"], name=op.f("fk_review_feedback_review_id_reviews")
+        ),
+        sa.PrimaryKeyConstraint("review_id", name=op.f("pk_review_feedback")),
+    )
+
+
 def downgrade() -> None:
+    op.drop_table("review_feedback")
     op.drop_table("feedback_answers")

@@ -113,3 +113,34 @@ async def test_cli_writes_the_pack(bot, client, svc, monkeypatch, tmp_path, data
     code = await asyncio.to_thread(main, ["pack", str(review_id), "-o", str(target)])
     assert code == 0
     assert "I like drawing" in await asyncio.to_thread(Path(target).read_text)
+
+
+async def test_pack_goes_out_24_hours_before_only_with_consent(bot, client, svc):
+    from datetime import timedelta
+
+    from cetr_bot.services import reviews
+    from tests.reminders.helpers import pending, tick
+
+    coord = client.user(COORDINATOR_ID)
+    await coord.ask("/start")
+    review_id, users = await review_with_answers(svc, client, share=False)
+    chair = users[Role.PANEL_CHAIR]
+    await chair.settle()
+    rows = [r for r in await pending(svc) if r.kind == "pack"]
+    detail = await reviews.review_detail(svc, CLI, review_id)
+    assert {r.chat_id for r in rows} == {COORDINATOR_ID}  # held back: coordinator only
+    assert rows[0].due_at == detail.summary.at - timedelta(hours=24)
+    await tick(svc, bot, at=rows[0].due_at)
+    held = [m for m in await coord.settle() if "held back" in m.plain]
+    assert held and "best-interests" in held[0].plain
+    assert [m for m in await chair.settle() if m.document] == []
+    # A best-interests decision: the pack goes to the panel at once, as a document.
+    [reply] = await coord.ask(f"/bestinterests {review_id} She cannot decide at present")
+    await tick(svc, bot)
+    [doc] = [m for m in await chair.settle() if m.document]
+    assert doc.document["file_name"] == f"cetr-review-{review_id}-pack-v1.html"
+    body = (await client.document(2004, doc.message_id)).decode()
+    assert "best-interests decision" in body and "I like drawing" in body
+    # Nothing new: no second copy on the next change.
+    await tick(svc, bot)
+    assert [m for m in await chair.settle() if m.document] == []

@@ -9,7 +9,14 @@ from telegram import Update
 from cetr_bot.domain import FAMILY_ROLES, PANEL_ROLES, Role
 from cetr_bot.services import flows, invitations
 from cetr_bot.services.errors import ServiceError
-from cetr_bot.telegram.handlers import actions, attendance, coordinator, feedback, preparation
+from cetr_bot.telegram.handlers import (
+    actions,
+    attendance,
+    coordinator,
+    feedback,
+    preparation,
+    review_feedback,
+)
 from cetr_bot.telegram.menus import set_coordinator_menu
 from cetr_bot.telegram.replies import Context, actor_of, say, say_error, services, texts
 
@@ -70,6 +77,8 @@ async def on_text(update: Update, context: Context) -> None:
     if row is not None and await coordinator.continue_flow(update, context, row.kind):
         return
     if row is not None and await actions.continue_flow(update, context, row.kind, dict(row.data)):
+        return
+    if row is not None and await review_feedback.continue_flow(update, context, row.kind):
         return
     if await feedback.on_text(update, context):
         return

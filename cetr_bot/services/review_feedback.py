@@ -1,0 +1,170 @@
+"""Feedback to the young person: the chair or the coordinator writes what the review
+found under the four questions; the young person receives it in easy-read form,
+can ask for it again, and can send a question back to the coordinator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cetr_bot.domain import ReviewStatus, Role
+from cetr_bot.services import flows
+from cetr_bot.services.context import Actor, Services, audit
+from cetr_bot.services.errors import Invalid, NotAllowed, NotFound
+from cetr_bot.storage.models import Participant, Person, Review
+from cetr_bot.storage.models_feedback import ReviewFeedback
+
+QUESTIONS = ("kloe1", "kloe2", "kloe3", "kloe4")
+WRITE, ASK = "ypfeedback", "ypquestion"
+MAX_TEXT = 2000
+
+
+@dataclass(frozen=True)
+class Draft:
+    review_id: int
+    answers: dict[str, str]
+    next: str | None  # the question to write next; None: ready to send
+    sent: bool
+
+
+async def _may_write(svc: Services, session: AsyncSession, actor: Actor, review_id: int) -> None:
+    if svc.is_coordinator(actor):
+        return
+    chair = await session.scalar(
+        select(Participant.id)
+        .join(Person, Person.id == Participant.person_id)
+        .where(
+            Participant.review_id == review_id,
+            Participant.role == Role.PANEL_CHAIR,
+            Participant.removed_at.is_(None),
+            Person.telegram_user_id == actor.telegram_user_id,
+        )
+    )
+    if chair is None:
+        raise NotAllowed("feedback_writers_only")
+
+
+def _draft(review_id: int, row: ReviewFeedback | None) -> Draft:
+    answers = dict(row.answers) if row else {}
+    nxt = next((q for q in QUESTIONS if q not in answers), None)
+    return Draft(review_id, answers, nxt, bool(row and row.sent_at))
+
+
+async def start(svc: Services, actor: Actor, *, review_id: int) -> Draft:
+    async with svc.db.transaction() as session:
+        await _may_write(svc, session, actor, review_id)
+        review = await session.get(Review, review_id)
+        if review is None:
+            raise NotFound("review_not_found", review_id=review_id)
+        if review.status != ReviewStatus.HELD:
+            raise Invalid("review_not_held")
+        row = await session.get(ReviewFeedback, review_id)
+        if row is not None and row.sent_at is None:
+            row.answers = {}  # writing again from the start
+    await flows.save(svc, actor, WRITE, {"review_id": review_id})
+    async with svc.db.transaction() as session:
+        return _draft(review_id, await session.get(ReviewFeedback, review_id))
+
+
+async def write(svc: Services, actor: Actor, text: str) -> Draft:
+    row_data = await flows.current(svc, actor)
+    if row_data is None or row_data.kind != WRITE:
+        raise Invalid("nothing_pending")
+    review_id = int(row_data.data["review_id"])
+    text = text.strip()
+    if len(text) > MAX_TEXT:
+        raise Invalid("text_too_long", limit=MAX_TEXT)
+    if not text:
+        raise Invalid("update_empty")
+    async with svc.db.transaction() as session:
+        await _may_write(svc, session, actor, review_id)
+        row = await session.get(ReviewFeedback, review_id)
+        if row is None:
+            row = ReviewFeedback(review_id=review_id, answers={})
+            session.add(row)
+        draft = _draft(review_id, row)
+        if draft.next is None:
+            raise Invalid("use_buttons")
+        row.answers = {**draft.answers, draft.next: text}
+        row.written_by = actor.telegram_user_id
+        return _draft(review_id, row)
+
+
+async def send(svc: Services, actor: Actor, *, review_id: int) -> Draft:
+    async with svc.db.transaction() as session:
+        await _may_write(svc, session, actor, review_id)
+        row = await session.get(ReviewFeedback, review_id)
+        draft = _draft(review_id, row)
+        if row is None or draft.next is not None:
+            raise Invalid("feedback_not_ready")
+        row.sent_at = svc.now()
+        audit(session, "yp_feedback_sent", actor=actor, review_id=review_id)
+        from cetr_bot.scheduling import follow_up
+
+        await follow_up.plan_yp_feedback(svc, session, review_id)
+        draft = _draft(review_id, row)
+    await flows.clear(svc, actor)
+    return draft
+
+
+async def young_persons(session: AsyncSession, actor: Actor) -> tuple[Participant, Review] | None:
+    row = (
+        await session.execute(
+            select(Participant, Review)
+            .join(Person, Person.id == Participant.person_id)
+            .join(Review, Review.id == Participant.review_id)
+            .where(
+                Person.telegram_user_id == actor.telegram_user_id,
+                Participant.role == Role.YOUNG_PERSON,
+                Participant.removed_at.is_(None),
+                Review.status == ReviewStatus.HELD,
+            )
+            .order_by(Review.scheduled_at.desc())
+            .limit(1)
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+async def for_young_person(svc: Services, actor: Actor) -> dict[str, str] | None:
+    """Their latest feedback, once sent; None if there is none yet."""
+    async with svc.db.transaction() as session:
+        mine = await young_persons(session, actor)
+        if mine is None:
+            return None
+        row = await session.get(ReviewFeedback, mine[1].id)
+        return dict(row.answers) if row and row.sent_at else None
+
+
+async def feedback_text(session: AsyncSession, review_id: int) -> dict[str, str] | None:
+    row = await session.get(ReviewFeedback, review_id)
+    return dict(row.answers) if row and row.sent_at else None
+
+
+async def start_question(svc: Services, actor: Actor) -> None:
+    async with svc.db.transaction() as session:
+        mine = await young_persons(session, actor)
+    if mine is None:
+        raise NotAllowed("feedback_not_yours")
+    await flows.save(svc, actor, ASK, {"review_id": mine[1].id})
+
+
+async def ask(svc: Services, actor: Actor, text: str) -> None:
+    """The young person's question goes to the coordinators (through the reminder rows)."""
+    pending = await flows.current(svc, actor)
+    if pending is None or pending.kind != ASK:
+        raise Invalid("nothing_pending")
+    text = text.strip()
+    if len(text) > MAX_TEXT:
+        raise Invalid("text_too_long", limit=MAX_TEXT)
+    if not text:
+        raise Invalid("update_empty")
+    review_id = int(pending.data["review_id"])
+    async with svc.db.transaction() as session:
+        audit(session, "yp_question", actor=actor, review_id=review_id)
+        from cetr_bot.scheduling import follow_up
+
+        await follow_up.plan_yp_question(svc, session, review_id, text)
+    await flows.clear(svc, actor)

@@ -1,0 +1,94 @@
+"""/writefeedback N (chair or coordinator), /myfeedback and questions back (young person)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+
+from cetr_bot.services import review_feedback as rf
+from cetr_bot.services.errors import Invalid
+from cetr_bot.telegram import keyboards
+from cetr_bot.telegram.replies import (
+    Context,
+    actor_of,
+    callback_parts,
+    say,
+    services,
+    settle_button,
+    texts,
+)
+
+
+def register(app: Any, guarded: Any) -> None:
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("writefeedback", guarded(write_command), filters=private))
+    app.add_handler(CommandHandler("myfeedback", guarded(my_feedback), filters=private))
+    app.add_handler(CallbackQueryHandler(guarded(send_button), pattern="^yf:"))
+    app.add_handler(CallbackQueryHandler(guarded(ask_button), pattern="^yq:"))
+
+
+async def _show(update: Update, context: Context, draft: rf.Draft) -> None:
+    if draft.next is not None:
+        await say(update, context, f"ypfeedback/ask_{draft.next}", review_id=draft.review_id)
+        return
+    await say(
+        update,
+        context,
+        "ypfeedback/preview",
+        answers=draft.answers,
+        keyboard=keyboards.send_feedback(texts(context), draft.review_id),
+    )
+
+
+async def write_command(update: Update, context: Context) -> None:
+    arg = (context.args or [""])[0].lstrip("#")
+    if not arg.isdigit() or len(arg) > 9:
+        await say(update, context, "ypfeedback/usage")
+        return
+    await _show(
+        update, context, await rf.start(services(context), actor_of(update), review_id=int(arg))
+    )
+
+
+async def send_button(update: Update, context: Context) -> None:
+    parts = callback_parts(update)
+    if len(parts) != 3 or not parts[1].isdigit() or parts[2] != "send":
+        raise Invalid("stale_button")
+    draft = await rf.send(services(context), actor_of(update), review_id=int(parts[1]))
+    await settle_button(update)
+    await say(update, context, "ypfeedback/sent", review_id=draft.review_id)
+
+
+async def my_feedback(update: Update, context: Context) -> None:
+    found = await rf.for_young_person(services(context), actor_of(update))
+    if found is None:
+        await say(update, context, "ypfeedback/none")
+        return
+    await say(
+        update,
+        context,
+        "ypfeedback/for_young_person",
+        answers=found,
+        keyboard=keyboards.young_person_feedback(texts(context)),
+    )
+
+
+async def ask_button(update: Update, context: Context) -> None:
+    await rf.start_question(services(context), actor_of(update))
+    await settle_button(update)
+    await say(update, context, "ypfeedback/ask_question")
+
+
+async def continue_flow(update: Update, context: Context, kind: str) -> bool:
+    message = update.effective_message
+    if message is None or message.text is None or kind not in (rf.WRITE, rf.ASK):
+        return False
+    svc, actor = services(context), actor_of(update)
+    if kind == rf.WRITE:
+        await _show(update, context, await rf.write(svc, actor, message.text))
+    else:
+        await rf.ask(svc, actor, message.text)
+        await say(update, context, "ypfeedback/question_sent")
+    return True
