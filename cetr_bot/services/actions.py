@@ -494,6 +494,41 @@ async def _apply(
     )
 
 
+# --- the next review's preparation asks about each action -----------------------------------
+
+
+async def last_review_actions(session: AsyncSession, review: Review) -> list[Action]:
+    """The actions agreed at this young person's previous held review."""
+    previous = await session.scalar(
+        select(Review.id)
+        .where(
+            Review.young_person_id == review.young_person_id,
+            Review.id != review.id,
+            Review.status == ReviewStatus.HELD,
+            Review.scheduled_at < review.scheduled_at,
+        )
+        .order_by(Review.scheduled_at.desc())
+        .limit(1)
+    )
+    if previous is None:
+        return []
+    rows = await session.scalars(
+        select(Action)
+        .where(Action.review_id == previous, Action.status != ActionStatus.CANCELLED)
+        .order_by(Action.due_on, Action.id)
+    )
+    return list(rows)
+
+
+async def record_prep_status(
+    session: AsyncSession, action_id: int, participant_id: int, actor: Actor, shown: str
+) -> None:
+    """Someone said in their preparation how this action went (done / late / not started)."""
+    action = await session.get(Action, action_id)
+    if action is not None:
+        _record(session, action, "prep_status", actor, text=shown, participant_id=participant_id)
+
+
 # --- what the family and the young person see ---------------------------------------------
 
 

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cetr_bot.domain import PANEL_ROLES, ReviewStatus, ReviewType, Role
+from cetr_bot.domain import PANEL_ROLES, ReviewType, Role
 from cetr_bot.rules import required_roles
 from cetr_bot.services import actions, attendance, consent, preparation
 from cetr_bot.services.context import Actor, Services, audit
@@ -25,7 +25,7 @@ from cetr_bot.services.question_bank import library
 from cetr_bot.services.reviews import load_review
 from cetr_bot.services.safeguarding import FlagLine
 from cetr_bot.storage.models import Participant, Person, Review
-from cetr_bot.storage.models_actions import Action, ActionUpdate
+from cetr_bot.storage.models_actions import ActionUpdate
 from cetr_bot.storage.models_pack import PackVersion
 from cetr_bot.text import Texts
 
@@ -189,24 +189,7 @@ def _missing_roles(review: Review, attendees: list[Attendee]) -> list[Role]:
 
 async def _last_actions(svc: Services, session: AsyncSession, review: Review) -> list[PastAction]:
     """The actions of the young person's previous held review, with owners' updates."""
-    previous = await session.scalar(
-        select(Review.id)
-        .where(
-            Review.young_person_id == review.young_person_id,
-            Review.id != review.id,
-            Review.status == ReviewStatus.HELD,
-            Review.scheduled_at < review.scheduled_at,
-        )
-        .order_by(Review.scheduled_at.desc())
-        .limit(1)
-    )
-    if previous is None:
-        return []
-    rows = await session.scalars(
-        select(Action)
-        .where(Action.review_id == previous, Action.status != actions.ActionStatus.CANCELLED)
-        .order_by(Action.due_on, Action.id)
-    )
+    rows = await actions.last_review_actions(session, review)
     result = []
     for action in rows:
         view = await actions.view_of(svc, session, action)

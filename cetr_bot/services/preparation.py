@@ -262,12 +262,12 @@ async def _questions(
 async def last_review_actions(session: AsyncSession, review: Review) -> list[LastAction]:
     """HOOK: the actions agreed at this young person's previous review.
 
-    Nothing supplies them yet, so the bank's one generic question is asked. To ask
-    about each action, return them here (e.g. from the actions of the previous held
-    review) and give the bank question's text an `action` to show; each then becomes
-    its own question with its own stored answer (question_bank.expand_last_actions).
+    Each becomes its own question with its own stored answer
+    (question_bank.expand_last_actions); with none, the generic question is asked.
     """
-    return []
+    from cetr_bot.services import actions
+
+    return [LastAction(a.id, a.what) for a in await actions.last_review_actions(session, review)]
 
 
 def _age(born: date | None, on: date) -> int | None:
@@ -589,6 +589,13 @@ async def _save(
     walk.progress.editing_question_id = None
     if walk.progress.started_at is None:
         walk.progress.started_at = now
+    if question.action_id is not None:
+        from cetr_bot.services import actions
+
+        # Kept with the action too, so its history shows what people said.
+        await actions.record_prep_status(
+            session, question.action_id, walk.participant.id, actor, _shown_value(question, value)
+        )
     notices = ["preparation/changed_after_submit"] if existing and submitted else []
     raised = await _safeguard(svc, session, actor, walk, question, kind, value)
     if raised is None:
@@ -850,3 +857,8 @@ async def _answers(
             )
         )
     return result
+
+
+def _shown_value(question: Question, value: str) -> str:
+    option = question.option(value)
+    return option.label if option else value

@@ -56,6 +56,8 @@ class Question:
     min_age: int | None = None
     future: bool = False
     hook: str | None = None
+    action_id: int | None = None  # set when asking about one action from the last review
+    action: str | None = None  # that action's words, shown under the question
 
     def option(self, value: str) -> Option | None:
         return next((o for o in self.options if o.value == value), None)
@@ -338,7 +340,16 @@ def expand_last_actions(question: Question, actions: list[LastAction]) -> list[Q
     """
     if not actions:
         return [question]
-    return [replace(question, id=f"{question.id}_{a.id}"[:40], short=a.title[:40]) for a in actions]
+    return [
+        replace(
+            question,
+            id=f"{question.id}_{a.id}"[:40],
+            short=a.title[:40],
+            action_id=a.id,
+            action=a.title,
+        )
+        for a in actions
+    ]
 
 
 # --- showing a question ------------------------------------------------------------------

@@ -38,7 +38,6 @@ def upgrade() -> None:
     with op.batch_alter_table("feedback_answers") as batch_op:
         batch_op.create_index(batch_op.f("ix_feedback_answers_participant_id"), ["participant_id"])
 
-
     op.create_table(
         "review_feedback",
         sa.Column("review_id", sa.Integer(), nullable=False),

@@ -41,8 +41,12 @@ async def test_feedback_written_sent_read_again_and_questioned(bot, client, svc)
     await sam.settle()
     await tick(svc, bot)
     [got] = await sam.wait_for()
-    for heading in ("Am I safe?", "What is my care like?", "Is there a plan for my future?",
-                    "Do I need to be in hospital?"):
+    for heading in (
+        "Am I safe?",
+        "What is my care like?",
+        "Is there a plan for my future?",
+        "Do I need to be in hospital?",
+    ):
         assert heading in got.plain
     assert "You are safe on the ward <3" in got.plain and "&lt;3" in got.text
     [again] = await sam.ask("/myfeedback")
