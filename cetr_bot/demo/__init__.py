@@ -127,10 +127,11 @@ async def run_demo(workdir: Path | None = None) -> int:
 
 async def _later_parts(ctx: DemoContext) -> None:
     """Each capability adds its part of the story in its own module."""
-    from cetr_bot.demo import preparation, reminders
+    from cetr_bot.demo import follow_up, preparation, reminders
 
     await preparation.play(ctx)
     await reminders.play(ctx)
+    await follow_up.play(ctx)
 
 
 async def _scenario(ctx: DemoContext) -> None:

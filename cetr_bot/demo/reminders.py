@@ -103,7 +103,7 @@ async def _deliver(ctx: DemoContext) -> None:
         arrived = [m for m in await person.user.settle(quiet=0.3) if not m.edited]
         ctx.transcript.saw(uid, arrived)
         for message in arrived:
-            if message.document:
+            if message.document and message.document.get("file_name", "").endswith(".ics"):
                 await _show_calendar(ctx, uid, message.message_id)
 
 

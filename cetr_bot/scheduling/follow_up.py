@@ -375,11 +375,15 @@ async def _feedback_wanted(
     from cetr_bot.services import feedback
 
     day = held + timedelta(days=svc.settings.feedback_ask_after_days)
+    now = svc.now()
+    if now > _at(svc, held + timedelta(days=7)):
+        return []  # the week for feedback is over
+    due = max(_at(svc, day), now)  # e.g. reachable again after the planned time: ask now
     return [
         p.Wanted(
             key=f"{FEEDBACK_ASK}:r{review.id}:p{m.id}",
             kind=FEEDBACK_ASK,
-            due=_at(svc, day),
+            due=due,
             chat_id=person.chat_id,
             review_id=review.id,
             participant_id=m.id,

@@ -176,13 +176,13 @@ async def record(svc: Services, actor: Actor, *, participant_id: int, status: st
         await session.flush()
         await review_changed(svc, session, review.id, reason="rsvp")
         if person.unreachable_since is not None:
-            await _reachable_again(svc, session, person)
+            await reachable_again(svc, session, person)
         return _rsvp(participant, review, row)
 
 
-async def _reachable_again(svc: Services, session: AsyncSession, person: Person) -> None:
-    """Pressing a button proves the chat works again: their reminders resume,
-    for every review they are part of."""
+async def reachable_again(svc: Services, session: AsyncSession, person: Person) -> None:
+    """The chat works again (they pressed a button): their reminders resume, for
+    every review they are part of. Any handler that hears from them may call this."""
     person.unreachable_since = None
     await session.flush()
     review_ids = await session.scalars(

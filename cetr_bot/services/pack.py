@@ -162,6 +162,8 @@ async def build(svc: Services, session: AsyncSession, review_id: int) -> Pack:
     )
     pack.fingerprint = fingerprint(pack)
     pack.previous_sent_at = await _last_sent(session, review_id)
+    if pack.fingerprint == await last_fingerprint(session, review_id):
+        pack.version -= 1  # the same as the version already sent
     return pack
 
 

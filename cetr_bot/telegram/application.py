@@ -13,6 +13,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -109,6 +110,8 @@ def register_handlers(app: Application) -> None:
     app.add_handler(MessageHandler(private & filters.TEXT, guarded(common.on_text)))
     app.add_handler(MessageHandler(private & ~filters.TEXT, guarded(common.on_other)))
     app.add_error_handler(common.on_error)
+    # Before everything else (group -1): a message from someone who had blocked us.
+    app.add_handler(TypeHandler(Update, common.note_seen), group=-1)
 
 
 async def on_startup(app: Application) -> None:

@@ -14,3 +14,10 @@ async def test_demo_runs_and_shows_each_person_joining(tmp_path, capsys):
     assert "already been used" in out
     assert "Family member or carer: ✅ joined (Dana)" in out
     assert (tmp_path / "demo.db").exists()
+    # After the review: the pack, actions done and escalated, the young person's feedback.
+    assert "The panel pack is written to" in out
+    assert list(tmp_path.glob("cetr-review-1-pack-v*.html"))
+    assert "Action A2 is marked done" in out
+    assert "Action A1 from review #1 is overdue" in out
+    assert "What your review found" in out
+    assert "Thank you for telling us" in out

@@ -7,7 +7,7 @@ import logging
 from telegram import Update
 
 from cetr_bot.domain import FAMILY_ROLES, PANEL_ROLES, Role
-from cetr_bot.services import flows, invitations
+from cetr_bot.services import flows, invitations, people
 from cetr_bot.services.errors import ServiceError
 from cetr_bot.telegram.handlers import (
     actions,
@@ -101,6 +101,12 @@ async def on_other(update: Update, context: Context) -> None:
 
 async def unknown_command(update: Update, context: Context) -> None:
     await say(update, context, "general/unknown_command")
+
+
+async def note_seen(update: Update, context: Context) -> None:
+    user = update.effective_user
+    if user is not None and await people.seen(services(context), user.id):
+        log.info("user %s is reachable again", user.id)
 
 
 async def on_error(update: object, context: Context) -> None:

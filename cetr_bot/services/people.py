@@ -1,0 +1,34 @@
+"""People as Telegram users: hearing from someone proves their chat works again."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from cetr_bot.services.context import Services
+from cetr_bot.services.events import review_changed
+from cetr_bot.storage.models import Participant, Person
+
+
+async def seen(svc: Services, telegram_user_id: int) -> bool:
+    """Someone marked unreachable (they had blocked the bot) wrote to us again: their
+    reminders resume. One cheap UPDATE for everyone else."""
+    async with svc.db.transaction() as session:
+        result = await session.execute(
+            update(Person)
+            .where(
+                Person.telegram_user_id == telegram_user_id, Person.unreachable_since.is_not(None)
+            )
+            .values(unreachable_since=None)
+            .returning(Person.id)
+        )
+        person_id = result.scalar_one_or_none()
+        if person_id is None:
+            return False
+        reviews = await session.scalars(
+            select(Participant.review_id).where(
+                Participant.person_id == person_id, Participant.removed_at.is_(None)
+            )
+        )
+        for review_id in set(reviews):
+            await review_changed(svc, session, review_id, reason="reachable")
+        return True
