@@ -1,0 +1,150 @@
+"""How long the panel pack takes for a full review: 15 participants who answered every
+question (SQLite file). Reports p50/p95/max of build (database → Pack) and of the HTML
+render, against the 200 ms aim; the baseline, run in the same process, is rendering
+the same pack object again without touching the database.
+
+    python benchmarks/bench_pack.py [--runs 30] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from cetr_bot.config import Settings
+from cetr_bot.domain import ReviewType, Role
+from cetr_bot.services import pack
+from cetr_bot.services.context import Actor, Services
+from cetr_bot.services.question_bank import library
+from cetr_bot.storage.models import Participant, Person, Review, YoungPerson
+from cetr_bot.storage.models_preparation import ConsentRecord, PrepAnswer, PrepProgress
+from cetr_bot.storage.session import Database
+from cetr_bot.text import Texts
+
+ROLES = [
+    Role.YOUNG_PERSON,
+    Role.FAMILY,
+    Role.FAMILY,
+    Role.COMMISSIONER,
+    Role.CLINICIAN,
+    Role.PANEL_CHAIR,
+    Role.CLINICAL_ADVISER,
+    Role.EXPERT_BY_EXPERIENCE,
+    Role.SOCIAL_WORKER,
+    Role.SEND_KEY_WORKER,
+    Role.SCHOOL,
+    Role.ADVOCATE,
+    Role.VIRTUAL_SCHOOL,
+    Role.VCSE,
+    Role.TRANSITIONS,
+]
+
+
+async def seed(db: Database) -> int:
+    now = datetime.now(UTC)
+    async with db.transaction() as session:
+        young = YoungPerson(
+            ref="YP-BENCH",
+            setting="inpatient",
+            date_of_birth=date(2012, 1, 1),
+            admitted_on=date(2026, 1, 1),
+        )
+        review = Review(
+            young_person=young,
+            type="inpatient",
+            scheduled_at=now + timedelta(days=3),
+            status="scheduled",
+        )
+        session.add(review)
+        await session.flush()
+        for n, role in enumerate(ROLES):
+            person = Person(telegram_user_id=10_000 + n, chat_id=10_000 + n, preferred_name=f"P{n}")
+            member = Participant(review=review, role=role, person=person, joined_at=now)
+            session.add(member)
+            await session.flush()
+            session.add(PrepProgress(participant_id=member.id, started_at=now, submitted_at=now))
+            bank = library().bank_for(role, ReviewType.INPATIENT)
+            for q in bank.questions if bank else ():
+                value = q.options[0].value if q.options else f"A long typed answer {q.id} " * 8
+                kind = "option" if q.options else q.kind
+                if q.kind == "date":
+                    value = "2027-01-31"
+                session.add(
+                    PrepAnswer(
+                        participant_id=member.id,
+                        question_id=q.id,
+                        kind=kind,
+                        value=value,
+                        answered_at=now,
+                    )
+                )
+        session.add(
+            ConsentRecord(
+                review_id=review.id,
+                subject="share",
+                decision="yes",
+                basis="young_person",
+                method="bot",
+                recorded_by_role="young-person",
+            )
+        )
+        return review.id
+
+
+def stats(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    return {
+        "p50_ms": round(statistics.median(ordered) * 1000, 2),
+        "p95_ms": round(ordered[int(len(ordered) * 0.95) - 1] * 1000, 2),
+        "max_ms": round(ordered[-1] * 1000, 2),
+    }
+
+
+async def main(runs: int) -> dict[str, object]:
+    folder = Path(tempfile.mkdtemp(prefix="cetr-bench-pack-"))
+    settings = Settings(_env_file=None, database_url=f"sqlite:///{folder / 'b.db'}")  # type: ignore[call-arg]
+    db = Database(settings.database_url)
+    await db.upgrade()
+    review_id = await seed(db)
+    svc, texts = Services(db=db, settings=settings), Texts(settings.zone)
+    full, render_only = [], []
+    html = ""
+    for _ in range(runs):
+        start = time.perf_counter()
+        current = await pack.pack_for(svc, Actor.cli(), review_id=review_id)
+        html = pack.render(texts, current)
+        full.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        pack.render(texts, current)
+        render_only.append(time.perf_counter() - start)
+    await db.dispose()
+    answers = sum(len(s.entries) for s in current.sections)
+    return {
+        "benchmark": "pack",
+        "participants": len(ROLES),
+        "answers_in_pack": answers,
+        "html_bytes": len(html.encode()),
+        "runs": runs,
+        "build_and_render": stats(full),
+        "baseline_render_only": stats(render_only),
+        "aim_ms": 200,
+        "meets_aim": stats(full)["p95_ms"] < 200,
+    }
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    result = asyncio.run(main(args.runs))
+    for key, value in result.items():
+        print(f"{key}: {value}")
+    if args.json:
+        print(json.dumps(result))
