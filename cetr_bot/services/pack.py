@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -175,13 +177,24 @@ def _sections(answers: preparation.PanelAnswers) -> list[Section]:
     sections = []
     for area, title in areas.items():
         entries = [
-            Entry(person.role, line.question.short, line.shown or "", line.changed)
+            Entry(person.role, line.question.short, _shown(line), line.changed)
             for person in people
             for line in person.lines
-            if line.question.area == area and line.kind is not None and line.shown
+            if line.question.area == area and line.kind not in (None, "skip") and line.shown
         ]
         sections.append(Section(area, title, entries))
     return sections
+
+
+def _shown(line: preparation.AnswerLine) -> str:
+    """A skipped question is left out; "not sure" and voice notes get words, not codes."""
+    if line.kind in ("not_sure", "voice"):
+        return str(_labels()["pack"][line.kind])
+    return line.shown or ""
+
+
+def _labels() -> dict[str, Any]:
+    return Texts(ZoneInfo("UTC")).labels
 
 
 def _missing_roles(review: Review, attendees: list[Attendee]) -> list[Role]:
