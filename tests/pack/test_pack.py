@@ -144,3 +144,34 @@ async def test_pack_goes_out_24_hours_before_only_with_consent(bot, client, svc)
     # Nothing new: no second copy on the next change.
     await tick(svc, bot)
     assert [m for m in await chair.settle() if m.document] == []
+
+
+async def test_a_late_submission_after_the_papers_went_out_makes_a_new_version(bot, client, svc):
+    from cetr_bot.services import reviews
+    from tests.pack.helpers import prepare
+    from tests.preparation.helpers import join_as
+    from tests.reminders.helpers import pending, tick
+
+    review_id, users = await review_with_answers(svc, client)
+    chair = users[Role.PANEL_CHAIR]
+    detail = await reviews.review_detail(svc, CLI, review_id)
+    await chair.settle()
+    await tick(svc, bot, at=detail.summary.at - pack_hours(svc))
+    [first] = [m for m in await chair.settle() if m.document]
+    assert first.document["file_name"].endswith("-v1.html")
+    late = await join_as(svc, client, Role.SOCIAL_WORKER, 2050, review_id=review_id)
+    await prepare(late.user, Role.SOCIAL_WORKER, text="Late social work view")
+    assert any(r.kind == "pack" for r in await pending(svc))
+    await tick(svc, bot)
+    [second] = [m for m in await chair.settle() if m.document]
+    assert second.document["file_name"].endswith("-v2.html")
+    body = (await client.document(2004, second.message_id)).decode()
+    parsed = Sections(body)
+    assert "updated version" in parsed.text["review"]
+    assert "Late social work view" in body
+
+
+def pack_hours(svc):
+    from datetime import timedelta
+
+    return timedelta(hours=svc.settings.pack_hours_before)
