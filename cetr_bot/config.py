@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///./cetr.db"
     timezone: str = "Europe/London"
     coordinator_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    # Administrators manage teams and coordinators; they see no review by that alone.
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     telegram_api_url: str = DEFAULT_API_URL
 
     # Policy timings (defaults from DOMAIN.md).
@@ -72,7 +74,7 @@ class Settings(BaseSettings):
     report_reminder_days: list[int] = Field(default_factory=lambda: [10, 14])
     pack_hours_before: int = Field(24, ge=1, le=240)
 
-    @field_validator("coordinator_ids", mode="before")
+    @field_validator("coordinator_ids", "admin_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
@@ -80,7 +82,7 @@ class Settings(BaseSettings):
             try:
                 return [int(p) for p in parts]
             except ValueError as exc:
-                raise ValueError("COORDINATOR_IDS must be Telegram user ids (numbers)") from exc
+                raise ValueError("must be Telegram user ids (numbers)") from exc
         if isinstance(value, int):
             return [value]
         return value
