@@ -86,6 +86,7 @@ class Screen:
     error: ServiceError | None = None
     notices: list[str] = field(default_factory=list)  # templates shown before the screen
     safety: str | None = None  # "who to talk to now", shown at once
+    safety_people: dict[str, Any] = field(default_factory=dict)  # whom it may name
     alerts: list[Alert] = field(default_factory=list)
     flag_id: int | None = None
 
@@ -198,13 +199,16 @@ _ACTIVE = _MINE.where(
 _ANSWERS = select(PrepAnswer).where(PrepAnswer.participant_id == bindparam("participant_id"))
 
 
-async def _load(svc: Services, session: AsyncSession, actor: Actor, participant_id: int) -> Walk:
-    """The caller's own participant's walk-through, for a review still going ahead."""
+async def _load(
+    svc: Services, session: AsyncSession, actor: Actor, participant_id: int, *, held: bool = False
+) -> Walk:
+    """The caller's own participant's walk-through, for a review still going ahead
+    (or, with `held`, one already held: consent stays the young person's to change)."""
     params = {"user_id": actor.telegram_user_id, "participant_id": participant_id}
     row = (await session.execute(_OWN, params)).first()
     if row is None:
         raise NotAllowed("not_allowed")
-    return await _open(svc, session, row)
+    return await _open(svc, session, row, held=held)
 
 
 async def _load_active(svc: Services, session: AsyncSession, actor: Actor) -> Walk | None:
@@ -213,9 +217,9 @@ async def _load_active(svc: Services, session: AsyncSession, actor: Actor) -> Wa
     return await _open(svc, session, row) if row is not None else None
 
 
-async def _open(svc: Services, session: AsyncSession, row: WalkRow) -> Walk:
+async def _open(svc: Services, session: AsyncSession, row: WalkRow, *, held: bool = False) -> Walk:
     review = row[1]
-    if review.status != ReviewStatus.SCHEDULED:
+    if review.status != ReviewStatus.SCHEDULED and not (held and review.status == ReviewStatus.HELD):
         raise Invalid("prep_closed")
     walk = await _walk(svc, session, row)
     if walk is None:
@@ -364,7 +368,11 @@ async def prepared_memberships(svc: Services, actor: Actor) -> list[safeguarding
 
 async def _with_bank(session: AsyncSession, actor: Actor) -> list[safeguarding.Membership]:
     mine = await safeguarding.memberships(session, actor)
-    return [m for m in mine if has_questions(m.role, m.review_type)]
+    return [
+        m
+        for m in mine
+        if m.status is ReviewStatus.SCHEDULED and has_questions(m.role, m.review_type)
+    ]
 
 
 def has_questions(role: Role, review_type: ReviewType) -> bool:
@@ -601,13 +609,15 @@ async def _save(
     if raised is None:
         return _screen(walk, notices=notices)
     safety = "young_person" if walk.role is Role.YOUNG_PERSON else "family"
-    return _screen(
+    screen = _screen(
         walk,
         notices=notices,
         safety=f"preparation/safe_help_{safety}",
         alerts=raised.alerts,
         flag_id=raised.flag_id,
     )
+    screen.safety_people = await safeguarding.who_to_talk_to(session, walk.review.id)
+    return screen
 
 
 async def _safeguard(
@@ -619,21 +629,23 @@ async def _safeguard(
     kind: str,
     value: str,
 ) -> safeguarding.Raised | None:
-    """An answer that says someone is not safe raises a flag and alerts at once."""
+    """An answer that says someone is not safe raises a flag and alerts at once; one
+    naming restraint or seclusion raises a rights concern too."""
+    found = library().scan_for_harm(value) if kind == "text" and walk.bank.scan_for_harm else None
     if kind == "option" and value in question.alert_on:
         source = "answer"
-    elif kind == "text" and walk.bank.scan_for_harm and library().mentions_harm(value):
+    elif found is not None and found.harm:
         source = "keyword"
     else:
         return None
-    return await safeguarding.raise_flag(
+    return await safeguarding.raise_for_answer(
         svc,
         session,
         actor,
         walk.participant,
-        kind=safeguarding.SAFEGUARDING,
         source=source,
         question_id=question.id,
+        restrictive=found is not None and found.restrictive,
     )
 
 
@@ -696,7 +708,7 @@ async def consent_answer(
     /consent). A button made before a later decision is stale."""
 
     async def work(session: AsyncSession) -> Screen:
-        walk = await _load(svc, session, actor, participant_id)
+        walk = await _load(svc, session, actor, participant_id, held=True)
         if walk.consent is None:
             raise NotAllowed("consent_young_person_only")
         if walk.consent.version != version or choice not in consent.DECISIONS:
@@ -716,7 +728,8 @@ async def consent_answer(
         )
         walk.consent = await consent.consent_state(session, walk.review.id)
         alerts = _withdrawn_alerts(svc, walk, before)
-        if walk.progress.active or walk.step().kind == "consent":
+        going_ahead = walk.review.status == ReviewStatus.SCHEDULED
+        if going_ahead and (walk.progress.active or walk.step().kind == "consent"):
             notices = ["preparation/consent_saved"] if before is not None else []
             return _screen(walk, notices=notices, alerts=alerts)
         # Changed from /consent outside the questions: say so, and no more.
@@ -754,7 +767,9 @@ async def consent_view(svc: Services, actor: Actor) -> ConsentView:
         ]
         if not mine:
             raise Invalid("consent_young_person_only")
-        latest = mine[0]
+        # The next review if one is booked, else the one just held.
+        ahead = [m for m in mine if m.status is ReviewStatus.SCHEDULED]
+        latest = ahead[0] if ahead else mine[-1]
         return ConsentView(
             latest.participant_id, await consent.consent_state(session, latest.review_id)
         )

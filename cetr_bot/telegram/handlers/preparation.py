@@ -244,7 +244,7 @@ async def show(update: Update, context: Context, screen: Screen) -> None:
     if screen.error is not None:
         await say_error(update, context, screen.error)
     if screen.safety is not None:
-        await say(update, context, screen.safety)
+        await say(update, context, screen.safety, **screen.safety_people)
     await send_alerts(context, screen.alerts, screen.flag_id)
     for notice in screen.notices:
         await say(update, context, notice, screen=screen)
@@ -403,8 +403,9 @@ async def send_alerts(context: Context, alerts: list[Alert], flag_id: int | None
     """Tell the coordinator(s) and clinician now; a chat we cannot reach is counted, not fatal."""
     if not alerts:
         return
-    sent = failed = 0
+    counts: dict[int | None, list[int]] = {}
     for alert in alerts:
+        tally = counts.setdefault(alert.counts_for or flag_id, [0, 0])
         keyboard = (
             grid([_button(context, "read_flag", "rf", alert.flag_id)]) if alert.flag_id else None
         )
@@ -415,12 +416,13 @@ async def send_alerts(context: Context, alerts: list[Alert], flag_id: int | None
                 parse_mode=ParseMode.HTML,
                 reply_markup=keyboard,
             )
-            sent += 1
+            tally[0] += 1
         except TelegramError:
-            failed += 1
+            tally[1] += 1
             log.warning("alert for flag %s not delivered to chat %s", flag_id, alert.chat_id)
-    if flag_id is not None:
-        await safeguarding.record_delivery(services(context), flag_id, sent=sent, failed=failed)
+    for counted, (sent, failed) in counts.items():
+        if counted is not None:
+            await safeguarding.record_delivery(services(context), counted, sent=sent, failed=failed)
 
 
 # --- /consent and /bestinterests ---------------------------------------------------------------
@@ -494,9 +496,8 @@ async def _show_concern(update: Update, context: Context, step: ConcernStep) -> 
         await say(update, context, "preparation/concern_recorded")
         if step.harm:
             young = step.role is Role.YOUNG_PERSON
-            await say(
-                update, context, f"preparation/safe_help_{'young_person' if young else 'family'}"
-            )
+            safety = f"preparation/safe_help_{'young_person' if young else 'family'}"
+            await say(update, context, safety, **step.safety_people)
         await send_alerts(context, step.alerts, step.flag_id)
     elif step.kind == "pick":
         t = texts(context)
