@@ -85,7 +85,9 @@ def _review_parsers(sub: Any) -> None:
     review_sub.add_parser("list", help="upcoming reviews")
     held = review_sub.add_parser("held", help="mark a review as held")
     held.add_argument("review_id", type=int)
-    held.add_argument("--on", help="the date it was held, YYYY-MM-DD (default today)")
+    held.add_argument(
+        "--on", help="the date it was held, YYYY-MM-DD (default today, once it has started)"
+    )
     show = review_sub.add_parser("show", help="one review in full")
     show.add_argument("review_id", type=int)
 
@@ -222,8 +224,9 @@ async def _review(svc: Services, texts: Texts, args: argparse.Namespace) -> int:
             )
         return 0
     if args.review_command == "held":
-        on = _date_arg(args.on, "--on") or svc.now().astimezone(svc.settings.zone).date()
-        await actions.mark_held(svc, CLI, review_id=args.review_id, held_on=on)
+        on = await actions.mark_held(
+            svc, CLI, review_id=args.review_id, held_on=_date_arg(args.on, "--on")
+        )
         print(texts.plain("actions/held", review_id=args.review_id, held_on=on))
         return 0
     if args.review_command == "list":

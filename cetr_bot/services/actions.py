@@ -182,9 +182,13 @@ async def _touch(
 # --- the review is held --------------------------------------------------------------
 
 
-async def mark_held(svc: Services, actor: Actor, *, review_id: int, held_on: date) -> None:
+async def mark_held(
+    svc: Services, actor: Actor, *, review_id: int, held_on: date | None = None
+) -> date:
+    """Mark the review held on `held_on`; without a date, today, and only once the
+    review has started (its time is not still ahead). Returns the date recorded."""
     svc.require_coordinator(actor)
-    if held_on > _today(svc):
+    if held_on is not None and held_on > _today(svc):
         raise Invalid("held_in_future")
     async with svc.db.transaction() as session:
         review = await session.get(Review, review_id)
@@ -192,14 +196,17 @@ async def mark_held(svc: Services, actor: Actor, *, review_id: int, held_on: dat
             raise NotFound("review_not_found", review_id=review_id)
         if review.status == ReviewStatus.CANCELLED:
             raise Invalid("review_not_scheduled", status=review.status)
+        if held_on is None and review.scheduled_at > svc.now():
+            raise Invalid("review_not_started", review_id=review_id, at=review.scheduled_at)
         review.status = ReviewStatus.HELD
-        review.held_on = held_on
+        review.held_on = held_on = held_on or _today(svc)
         if await session.get(ReviewFollowUp, review_id) is None:
             session.add(ReviewFollowUp(review_id=review_id))
         audit(session, "review_held", actor=actor, review_id=review_id)
         from cetr_bot.services.events import review_changed
 
         await review_changed(svc, session, review_id, reason="held")
+    return held_on
 
 
 async def mark_report_sent(svc: Services, actor: Actor, *, review_id: int) -> None:

@@ -110,6 +110,8 @@ async def new_review_input(
                 raise Invalid("use_buttons")
             return await _confirm(svc, actor, data, text)
         data[name] = _read_answer(svc, name, text)
+        if name == "ref":
+            await reviews.refuse_known_name(svc, data[name])
     except ServiceError as error:
         return Step(NEW_REVIEW, name, data, error=error)
     await save(svc, actor, NEW_REVIEW, data)

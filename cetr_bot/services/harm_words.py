@@ -80,13 +80,9 @@ class Vocabulary:
         tokens = words(text)
         hidden = [span for p in self.harmless for span in p.spans(tokens)]
         hits = [
-            p
-            for p in self.phrases
-            if any(not _inside(span, hidden) for span in p.spans(tokens))
+            p for p in self.phrases if any(not _inside(span, hidden) for span in p.spans(tokens))
         ]
-        return Found(
-            tuple(p.written for p in hits), any(p.kind == RESTRICTIVE for p in hits)
-        )
+        return Found(tuple(p.written for p in hits), any(p.kind == RESTRICTIVE for p in hits))
 
 
 def _inside(span: tuple[int, int], hidden: list[tuple[int, int]]) -> bool:
@@ -98,9 +94,7 @@ def parse_vocabulary(data: dict[str, Any]) -> Vocabulary:
     if not isinstance(gap, int) or not 0 < gap <= MAX_GAP:
         raise VocabularyError(f"gap must be a whole number from 1 to {MAX_GAP}")
     forms = _forms(data.get("forms", {}))
-    phrases = [
-        _phrase(entry, kind, forms, gap) for kind in KINDS for entry in _list(data, kind)
-    ]
+    phrases = [_phrase(entry, kind, forms, gap) for kind in KINDS for entry in _list(data, kind)]
     written = [p.written for p in phrases]
     duplicate = next((w for w in written if written.count(w) > 1), None)
     if duplicate:

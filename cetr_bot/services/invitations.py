@@ -42,6 +42,7 @@ class Joined:
     at: datetime
     location: str | None
     name: str | None
+    held: bool = False
 
 
 def hash_token(token: str) -> str:
@@ -220,7 +221,8 @@ async def _joined(
 
 
 async def memberships(svc: Services, actor: Actor) -> list[Joined]:
-    """The reviews this Telegram user has joined and that are still ahead."""
+    """The reviews this Telegram user has joined that are still ahead or were held
+    (after the meeting they keep their place in it)."""
     async with svc.db.transaction() as session:
         rows = await session.execute(
             select(Participant, Review, Person)
@@ -229,7 +231,7 @@ async def memberships(svc: Services, actor: Actor) -> list[Joined]:
             .where(
                 Person.telegram_user_id == actor.telegram_user_id,
                 Participant.removed_at.is_(None),
-                Review.status == ReviewStatus.SCHEDULED,
+                Review.status.in_([ReviewStatus.SCHEDULED, ReviewStatus.HELD]),
             )
             .order_by(Review.scheduled_at)
         )
@@ -242,6 +244,7 @@ async def memberships(svc: Services, actor: Actor) -> list[Joined]:
                 r.scheduled_at,
                 r.location,
                 person.preferred_name,
+                r.status == ReviewStatus.HELD,
             )
             for p, r, person in rows
         ]

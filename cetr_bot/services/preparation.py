@@ -219,7 +219,9 @@ async def _load_active(svc: Services, session: AsyncSession, actor: Actor) -> Wa
 
 async def _open(svc: Services, session: AsyncSession, row: WalkRow, *, held: bool = False) -> Walk:
     review = row[1]
-    if review.status != ReviewStatus.SCHEDULED and not (held and review.status == ReviewStatus.HELD):
+    if review.status != ReviewStatus.SCHEDULED and not (
+        held and review.status == ReviewStatus.HELD
+    ):
         raise Invalid("prep_closed")
     walk = await _walk(svc, session, row)
     if walk is None:

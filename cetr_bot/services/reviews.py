@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -24,10 +24,11 @@ from cetr_bot.services import attendance, preparation, reminders
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid, NotFound
 from cetr_bot.services.events import review_changed
-from cetr_bot.storage.models import Participant, Review, YoungPerson
+from cetr_bot.storage.models import Participant, Person, Review, YoungPerson
 
 REF_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,39}$")
 MAX_LOCATION = 500
+REF_WORDS = re.compile(r"[ _.\-]+")
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,30 @@ def validate_ref(ref: str) -> str:
     ref = ref.strip()
     if not REF_PATTERN.match(ref):
         raise Invalid("bad_ref")
+    if looks_like_a_name(ref):
+        raise Invalid("ref_is_a_name")
     return ref
+
+
+def looks_like_a_name(ref: str) -> bool:
+    """Two or more words of letters, not all capitals: "Alex Smith", "mary-jane jones"
+    (initials and case numbers such as "AS", "YP-0042" are fine)."""
+    parts = [p for p in REF_WORDS.split(ref) if p]
+    return len(parts) >= 2 and all(p.isalpha() and not p.isupper() for p in parts)
+
+
+async def refuse_known_name(svc: Services, ref: str) -> None:
+    """A reference that is someone's first name here ("Sam") is refused too."""
+    async with svc.db.transaction() as session:
+        await _refuse_known_name(session, ref)
+
+
+async def _refuse_known_name(session: AsyncSession, ref: str) -> None:
+    known = await session.scalar(
+        select(Person.id).where(func.lower(Person.preferred_name) == ref.lower()).limit(1)
+    )
+    if known is not None:
+        raise Invalid("ref_is_a_name")
 
 
 def validate_location(location: str | None) -> str | None:
@@ -118,6 +142,7 @@ async def create_review(
     if date_of_birth and admitted_on and admitted_on < date_of_birth:
         raise Invalid("admission_before_birth")
     async with svc.db.transaction() as session:
+        await _refuse_known_name(session, ref)
         person = await _young_person(session, ref, date_of_birth, admitted_on, review_type)
         review = Review(
             young_person=person,

@@ -157,7 +157,9 @@ async def _alerts(svc: Services, session: AsyncSession, flag: PrepFlag, role: Ro
             if chat_id not in seen:
                 seen.add(chat_id)
                 alerts.append(
-                    Alert(chat_id, "preparation/alert_safeguarding_clinician", params, None, flag.id)
+                    Alert(
+                        chat_id, "preparation/alert_safeguarding_clinician", params, None, flag.id
+                    )
                 )
     return alerts
 
@@ -304,8 +306,10 @@ async def memberships(session: AsyncSession, actor: Actor) -> list[Membership]:
         )
         .order_by(Review.scheduled_at, Participant.id)
     )
-    found = [(Membership(p, r, Role(role), at, ReviewType(kind), ReviewStatus(status)), young)
-             for p, r, role, at, kind, status, young in rows]
+    found = [
+        (Membership(p, r, Role(role), at, ReviewType(kind), ReviewStatus(status)), young)
+        for p, r, role, at, kind, status, young in rows
+    ]
     return [m for m, young in found if _current(m, young, found)]
 
 

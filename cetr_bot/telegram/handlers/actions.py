@@ -82,14 +82,10 @@ async def held(update: Update, context: Context) -> None:
     if review_id is None:
         await say(update, context, "coordinator/usage_review")
         return
-    on = (
-        parse_date(" ".join(args[1:]))
-        if len(args) > 1
-        else svc.now().astimezone(svc.settings.zone).date()
-    )
-    if on is None:
+    on = parse_date(" ".join(args[1:])) if len(args) > 1 else None
+    if len(args) > 1 and on is None:
         raise Invalid("bad_date")
-    await actions.mark_held(svc, actor, review_id=review_id, held_on=on)
+    on = await actions.mark_held(svc, actor, review_id=review_id, held_on=on)
     await say(update, context, "actions/held", review_id=review_id, held_on=on)
 
 
