@@ -148,7 +148,13 @@ async def who_to_talk_to(session: AsyncSession, review_id: int) -> dict[str, Any
 async def _alerts(svc: Services, session: AsyncSession, flag: PrepFlag, role: Role) -> list[Alert]:
     params = {"review_id": flag.review_id, "source": flag.source, "role": role}
     alerts = [
-        Alert(chat_id, f"preparation/alert_{flag.kind}_coordinator", params, flag.id, flag.id)
+        Alert(
+            chat_id,
+            f"preparation/alert_{flag.kind}_coordinator",
+            params,
+            flag_id=flag.id,
+            counts_for=flag.id,
+        )
         for chat_id in svc.settings.coordinator_ids
     ]
     if flag.kind == SAFEGUARDING:
@@ -156,11 +162,8 @@ async def _alerts(svc: Services, session: AsyncSession, flag: PrepFlag, role: Ro
         for chat_id in await _clinician_chats(session, flag.review_id):
             if chat_id not in seen:
                 seen.add(chat_id)
-                alerts.append(
-                    Alert(
-                        chat_id, "preparation/alert_safeguarding_clinician", params, None, flag.id
-                    )
-                )
+                template = "preparation/alert_safeguarding_clinician"
+                alerts.append(Alert(chat_id, template, params, counts_for=flag.id))
     return alerts
 
 
