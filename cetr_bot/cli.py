@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
 
+from cetr_bot import logging_setup
 from cetr_bot.config import ConfigError, Settings, load_settings
 from cetr_bot.domain import Role, parse_review_type, parse_role
 from cetr_bot.parsing import parse_date, parse_local_datetime
@@ -105,10 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
-    logging.basicConfig(
-        level=logging.INFO if args.command == "run" else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    logging_setup.configure(logging.INFO if args.command == "run" else logging.WARNING)
     if args.command == "run":
         return _run(settings)
     if args.command == "demo":
@@ -181,7 +179,8 @@ async def _learn_username(svc: Services) -> None:
     from telegram.error import TelegramError
 
     try:
-        bot = Bot(svc.settings.bot_token, base_url=f"{svc.settings.telegram_api_url}/bot")
+        token = svc.settings.bot_token.get_secret_value()
+        bot = Bot(token, base_url=f"{svc.settings.telegram_api_url}/bot")
         async with bot:
             svc.bot_username = bot.username
     except (TelegramError, OSError):

@@ -20,7 +20,7 @@ from telegram import InlineKeyboardMarkup
 from cetr_bot.domain import ReviewStatus, ReviewType, Role
 from cetr_bot.scheduling import calendar
 from cetr_bot.scheduling import planner as p
-from cetr_bot.services import attendance, preparation
+from cetr_bot.services import attendance, preparation, throttle
 from cetr_bot.services.context import Services
 from cetr_bot.storage.models import Participant, Person, Review
 from cetr_bot.storage.models_reminders import Reminder
@@ -171,6 +171,8 @@ async def _one(
         return await _booking(svc, texts, state, row)
     if row.kind == p.COORD_UNREACHABLE:
         return await _unreachable(texts, state, row)
+    if row.kind == throttle.ADMIN_BAD_TOKENS:
+        return Outgoing(texts.render(f"reminders/{row.kind}", **row.payload))
     return Skip(p.SKIPPED, f"unknown kind {row.kind}")
 
 

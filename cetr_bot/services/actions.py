@@ -22,6 +22,7 @@ from cetr_bot.services.errors import Invalid, NotAllowed, NotFound
 from cetr_bot.services.events import action_changed
 from cetr_bot.storage.models import Participant, Person, Review
 from cetr_bot.storage.models_actions import Action, ActionUpdate, ReviewFollowUp
+from cetr_bot.text_safety import clean_text
 
 MAX_WHAT = 1000
 MAX_UPDATE = 3000
@@ -134,7 +135,7 @@ async def _may_change(svc: Services, session: AsyncSession, actor: Actor, action
 
 
 def validate_what(what: str) -> str:
-    what = what.strip()
+    what = clean_text(what).strip()
     if not what:
         raise Invalid("action_what_empty")
     if len(what) > MAX_WHAT:
@@ -428,6 +429,7 @@ async def respond(
     `version` comes from the button pressed: a button from an older message of this
     action changes nothing.
     """
+    text = None if text is None else clean_text(text)
     if text is not None and len(text) > MAX_UPDATE:
         raise Invalid("text_too_long", limit=MAX_UPDATE)
     logged = _refusals_logged(svc, actor, action_id, str(response))

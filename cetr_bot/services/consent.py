@@ -19,6 +19,7 @@ from cetr_bot.services.errors import Invalid, NotFound
 from cetr_bot.services.events import review_changed
 from cetr_bot.storage.models import Participant, Review
 from cetr_bot.storage.models_preparation import ConsentRecord
+from cetr_bot.text_safety import clean_text
 
 SHARE, FAMILY = "share", "family"
 SUBJECTS = (SHARE, FAMILY)
@@ -132,7 +133,7 @@ async def record_best_interests(
     """The coordinator decides, in the young person's best interests, that the panel may see
     their answers. The reason is kept with the decision."""
     svc.require_coordinator(actor)
-    reason = " ".join(reason.split())
+    reason = " ".join(clean_text(reason).split())
     if not reason:
         raise Invalid("best_interests_reason")
     if len(reason) > MAX_REASON:

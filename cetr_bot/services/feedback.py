@@ -21,6 +21,7 @@ from cetr_bot.services.errors import Invalid, NotAllowed
 from cetr_bot.storage.models import Participant, Person, Review
 from cetr_bot.storage.models_feedback import FeedbackAnswer
 from cetr_bot.text import MESSAGES
+from cetr_bot.text_safety import clean_text
 
 MAX_TEXT = 3000
 SKIP = "skip"
@@ -150,7 +151,7 @@ def _read(question: FeedbackQuestion, value: str, *, typed: bool) -> str:
     if typed and question.kind != "text":
         raise Invalid("use_buttons")
     if typed:
-        value = value.strip()
+        value = clean_text(value).strip()
         if len(value) > MAX_TEXT:
             raise Invalid("text_too_long", limit=MAX_TEXT)
         if not value:

@@ -7,15 +7,17 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cetr_bot.domain import ReviewStatus, ReviewType, Role
+from cetr_bot.services import throttle
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid, NotFound, ServiceError
 from cetr_bot.services.events import review_changed
 from cetr_bot.services.reviews import load_review
 from cetr_bot.storage.models import Invitation, Participant, Person, Review, StartAttempt
+from cetr_bot.text_safety import clean_name
 
 TOKEN_BYTES = 24  # 192 bits → 32 URL-safe characters, inside Telegram's 64.
 # Outcomes that are not guesses, so they do not count towards throttling.
@@ -125,7 +127,9 @@ async def redeem(svc: Services, actor: Actor, *, token: str) -> Joined:
 async def _redeem(
     svc: Services, session: AsyncSession, actor: Actor, token: str
 ) -> Joined | ServiceError:
-    if await _recent_failures(svc, session, actor) >= svc.settings.bad_token_limit:
+    if await throttle.failures(svc, session, actor) >= svc.settings.bad_token_limit:
+        return Invalid("too_many_tries")
+    if await throttle.links_paused(svc, session):
         return Invalid("too_many_tries")
     if not looks_like_token(token):
         return Invalid("invite_unknown")
@@ -184,21 +188,11 @@ async def _claim(session: AsyncSession, invitation_id: int, now: datetime) -> bo
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def _recent_failures(svc: Services, session: AsyncSession, actor: Actor) -> int:
-    since = svc.now() - timedelta(minutes=svc.settings.bad_token_window_minutes)
-    count = await session.scalar(
-        select(func.count())
-        .select_from(StartAttempt)
-        .where(StartAttempt.telegram_user_id == actor.telegram_user_id, StartAttempt.at >= since)
-    )
-    return int(count or 0)
-
-
 async def _new_person(session: AsyncSession, actor: Actor) -> Person:
     person = Person(
         telegram_user_id=actor.telegram_user_id,
         chat_id=actor.chat_id,
-        preferred_name=(actor.first_name or "")[:64] or None,
+        preferred_name=clean_name(actor.first_name),
     )
     session.add(person)
     await session.flush()

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cetr_bot.domain import ReviewStatus, ReviewType, Role
-from cetr_bot.parsing import parse_date
+from cetr_bot.parsing import parse_date, parse_id
 from cetr_bot.services import consent, safeguarding
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid, NotAllowed, ServiceError
@@ -37,6 +37,7 @@ from cetr_bot.services.question_bank import (
 from cetr_bot.services.safeguarding import Alert, FlagLine
 from cetr_bot.storage.models import Participant, Person, Review, YoungPerson
 from cetr_bot.storage.models_preparation import PrepAnswer, PrepProgress, ReviewPapers
+from cetr_bot.text_safety import clean_text
 
 MAX_TEXT = 3000
 SKIP, NOT_SURE = "skip", "not_sure"
@@ -487,8 +488,9 @@ def _picked(question: Question, choice: str) -> tuple[str, str] | None:
         return SKIP, SKIP
     if choice == "n":
         return NOT_SURE, NOT_SURE
-    if choice.isdigit() and int(choice) < len(question.options):
-        return "option", question.options[int(choice)].value
+    index = parse_id(choice, prefixes="")
+    if index is not None and index < len(question.options):
+        return "option", question.options[index].value
     return None
 
 
@@ -518,7 +520,7 @@ async def answer_text(
 
 
 def _read_typed(svc: Services, question: Question, text: str) -> tuple[str, str]:
-    text = text.strip()
+    text = clean_text(text).strip()
     if len(text) > MAX_TEXT:
         raise Invalid("text_too_long", limit=MAX_TEXT)
     plain = normalise(text)

@@ -80,6 +80,9 @@ async def mark_unreachable(svc: Services, person_id: int) -> bool:
             .execution_options(synchronize_session=False)
         )
         stamp = now.strftime("%Y%m%d%H%M%S")
+        if await _note_queued(session, person_id, stamp):
+            audit(session, "unreachable", person_id=person_id)
+            return True
         for chat in svc.settings.coordinator_ids:
             session.add(
                 Reminder(
@@ -95,3 +98,19 @@ async def mark_unreachable(svc: Services, person_id: int) -> bool:
             )
         audit(session, "unreachable", person_id=person_id)
         return True
+
+
+async def _note_queued(session: AsyncSession, person_id: int, stamp: str) -> bool:
+    """A note about this person still waits to go out (or went out this very second,
+    when they wrote and blocked again at once): the coordinators need no second one."""
+    prefix = f"{COORD_UNREACHABLE}:n{person_id}:"
+    found = await session.scalar(
+        select(Reminder.id)
+        .where(
+            Reminder.key.startswith(prefix, autoescape=True),
+            (Reminder.status == PENDING)
+            | Reminder.key.startswith(f"{prefix}{stamp}:", autoescape=True),
+        )
+        .limit(1)
+    )
+    return found is not None

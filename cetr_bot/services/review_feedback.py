@@ -15,6 +15,7 @@ from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid, NotAllowed, NotFound
 from cetr_bot.storage.models import Participant, Person, Review
 from cetr_bot.storage.models_feedback import ReviewFeedback
+from cetr_bot.text_safety import clean_text
 
 QUESTIONS = ("kloe1", "kloe2", "kloe3", "kloe4")
 WRITE, ASK = "ypfeedback", "ypquestion"
@@ -73,7 +74,7 @@ async def write(svc: Services, actor: Actor, text: str) -> Draft:
     if row_data is None or row_data.kind != WRITE:
         raise Invalid("nothing_pending")
     review_id = int(row_data.data["review_id"])
-    text = text.strip()
+    text = clean_text(text).strip()
     if len(text) > MAX_TEXT:
         raise Invalid("text_too_long", limit=MAX_TEXT)
     if not text:
@@ -156,7 +157,7 @@ async def ask(svc: Services, actor: Actor, text: str) -> None:
     pending = await flows.current(svc, actor)
     if pending is None or pending.kind != ASK:
         raise Invalid("nothing_pending")
-    text = text.strip()
+    text = clean_text(text).strip()
     if len(text) > MAX_TEXT:
         raise Invalid("text_too_long", limit=MAX_TEXT)
     if not text:

@@ -25,6 +25,7 @@ from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid, NotFound
 from cetr_bot.services.events import review_changed
 from cetr_bot.storage.models import Participant, Person, Review, YoungPerson
+from cetr_bot.text_safety import clean_text
 
 REF_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,39}$")
 MAX_LOCATION = 500
@@ -103,6 +104,7 @@ async def _refuse_known_name(session: AsyncSession, ref: str) -> None:
 
 
 def validate_location(location: str | None) -> str | None:
+    location = None if location is None else clean_text(location, multiline=False)
     if location is None or not location.strip():
         return None
     if len(location) > MAX_LOCATION:

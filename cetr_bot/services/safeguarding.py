@@ -21,6 +21,7 @@ from cetr_bot.services.errors import Invalid, NotAllowed, NotFound
 from cetr_bot.services.question_bank import library
 from cetr_bot.storage.models import Participant, PendingInput, Person, Review
 from cetr_bot.storage.models_preparation import PrepAnswer, PrepFlag
+from cetr_bot.text_safety import clean_text
 
 SAFEGUARDING, RIGHTS = "safeguarding", "rights"
 RESTRAINT = "restraint"  # the concerns.toml category of a restrictive practice
@@ -323,7 +324,10 @@ def _current(m: Membership, young: int, found: list[tuple[Membership, int]]) -> 
 
 
 async def start_concern(svc: Services, actor: Actor, text: str | None) -> ConcernStep:
-    text = (text or "").strip() or None
+    """/concern, with or without words on the command line (held to the same limit)."""
+    text = clean_text(text or "").strip() or None
+    if text is not None and len(text) > MAX_CONCERN:
+        raise Invalid("text_too_long", limit=MAX_CONCERN)
     async with svc.db.transaction() as session:
         mine = await memberships(session, actor)
         if not mine:
@@ -366,7 +370,7 @@ async def concern_in_words_in(
         step = ConcernStep("pick", memberships=await memberships(session, actor))
         step.error = Invalid("use_buttons")
         return step
-    text = text.strip()
+    text = clean_text(text).strip()
     if len(text) > MAX_CONCERN:
         step = ConcernStep("ask", participant_id=int(participant_id))
         step.error = Invalid("text_too_long", limit=MAX_CONCERN)

@@ -27,6 +27,7 @@ from cetr_bot.telegram.handlers import (
     common,
     coordinator,
     feedback,
+    gate,
     pack,
     preparation,
     review_feedback,
@@ -60,7 +61,7 @@ def build_application(svc: Services, texts: Texts) -> Application:
     api = settings.telegram_api_url
     app = (
         Application.builder()
-        .token(settings.bot_token)
+        .token(settings.bot_token.get_secret_value())
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         # Stay inside Telegram's flood limits rather than hit them.
@@ -75,7 +76,8 @@ def build_application(svc: Services, texts: Texts) -> Application:
 
 
 def register_handlers(app: Application) -> None:
-    private = filters.ChatType.PRIVATE
+    # Edited messages never reach a command or text handler (see handlers/gate.py).
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     commands: dict[str, Handler] = {
         "start": common.start,
         "help": common.help_command,
@@ -110,7 +112,9 @@ def register_handlers(app: Application) -> None:
     app.add_handler(MessageHandler(private & filters.TEXT, guarded(common.on_text)))
     app.add_handler(MessageHandler(private & ~filters.TEXT, guarded(common.on_other)))
     app.add_error_handler(common.on_error)
-    # Before everything else (group -1): a message from someone who had blocked us.
+    # First of all (group -2): private chats only, and edits are not new input.
+    app.add_handler(TypeHandler(Update, gate.gate), group=-2)
+    # Then (group -1): a message from someone who had blocked us.
     app.add_handler(TypeHandler(Update, common.note_seen), group=-1)
 
 

@@ -10,7 +10,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from cetr_bot.domain import Role
-from cetr_bot.parsing import parse_date, parse_time
+from cetr_bot.parsing import parse_date, parse_id, parse_time
 from cetr_bot.services import action_flows, actions, flows, preferences
 from cetr_bot.services.errors import Invalid
 from cetr_bot.telegram import keyboards
@@ -58,8 +58,7 @@ def register(app: Any, guarded: Any) -> None:
 
 
 def _number(text: str | None) -> int | None:
-    cleaned = (text or "").strip().lstrip("#").lstrip("Aa")
-    return int(cleaned) if cleaned.isdigit() and len(cleaned) < 10 else None
+    return parse_id((text or "").strip().lstrip("#"), prefixes="Aa")
 
 
 def _example_date(context: Context) -> str:

@@ -13,6 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
+from cetr_bot.parsing import parse_id
 from cetr_bot.scheduling import calendar
 from cetr_bot.services import attendance
 from cetr_bot.services.errors import Invalid, ServiceError
@@ -128,9 +129,10 @@ async def attend(update: Update, context: Context) -> None:
 
 async def rsvp_button(update: Update, context: Context) -> None:
     parts = callback_parts(update)
-    if len(parts) != 3 or not parts[1].isdigit() or len(parts[1]) > 12:
+    participant_id = parse_id(parts[1], prefixes="") if len(parts) == 3 else None
+    if participant_id is None:
         raise Invalid("stale_button")
-    participant_id, code = int(parts[1]), parts[2]
+    code = parts[2]
     svc, actor = services(context), actor_of(update)
     if code in CHOICES:
         rsvp = await attendance.record(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
+from telegram.error import Forbidden
 
 from cetr_bot.domain import FAMILY_ROLES, PANEL_ROLES, Role
 from cetr_bot.services import flows, invitations, people
@@ -112,9 +113,22 @@ async def note_seen(update: Update, context: Context) -> None:
 async def on_error(update: object, context: Context) -> None:
     """Log by id only, and tell the user something went wrong without details."""
     update_id = update.update_id if isinstance(update, Update) else None
+    if isinstance(context.error, Forbidden) and isinstance(update, Update):
+        await _blocked(update, context)
+        return
     log.error("error while handling update %s", update_id, exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
             await say(update, context, "errors/internal")
         except Exception:  # noqa: BLE001 - the error handler must never raise
             log.exception("could not tell the user about the error")
+
+
+async def _blocked(update: Update, context: Context) -> None:
+    """A reply was refused with 403: they blocked the bot. Not a fault of ours."""
+    user = update.effective_user
+    if user is None:
+        log.info("reply refused (403) on update %s", update.update_id)
+        return
+    marked = await people.blocked(services(context), user.id)
+    log.info("user %s has blocked the bot%s", user.id, "; marked unreachable" if marked else "")

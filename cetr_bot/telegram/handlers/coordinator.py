@@ -10,6 +10,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
 from cetr_bot.domain import parse_role
+from cetr_bot.parsing import parse_id
 from cetr_bot.services import flows, invitations, reviews
 from cetr_bot.services.context import audit
 from cetr_bot.services.errors import Invalid, ServiceError
@@ -29,10 +30,7 @@ log = logging.getLogger(__name__)
 
 
 def _review_number(text: str | None) -> int | None:
-    if text is None:
-        return None
-    cleaned = text.strip().lstrip("#")
-    return int(cleaned) if cleaned.isdigit() and len(cleaned) < 10 else None
+    return parse_id(text)
 
 
 # --- /newreview ---------------------------------------------------------------

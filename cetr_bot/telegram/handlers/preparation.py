@@ -20,6 +20,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from cetr_bot.domain import Role
+from cetr_bot.parsing import parse_id
 from cetr_bot.services import consent, preparation, safeguarding
 from cetr_bot.services.errors import Invalid
 from cetr_bot.services.invitations import Joined
@@ -136,9 +137,10 @@ async def on_button(update: Update, context: Context) -> None:
 
 def _ints(args: list[str], count: int) -> list[int]:
     """The first `count` arguments as ids; anything else is a button we never made."""
-    if len(args) < count or not all(a.isdigit() and len(a) < 12 for a in args[:count]):
+    ids = [parse_id(a, prefixes="") for a in args[:count]]
+    if len(ids) < count or any(i is None for i in ids):
         raise Invalid("stale_button")
-    return [int(a) for a in args[:count]]
+    return [i for i in ids if i is not None]
 
 
 async def _go(update: Update, context: Context, args: list[str]) -> None:
@@ -473,9 +475,7 @@ def _rest(update: Update) -> str:
 
 def _number_and_rest(update: Update) -> tuple[int | None, str]:
     first, _, reason = _rest(update).partition(" ")
-    first = first.lstrip("#")
-    number = int(first) if first.isdigit() and len(first) < 10 else None
-    return number, reason.strip()
+    return parse_id(first), reason.strip()
 
 
 # --- /concern ---------------------------------------------------------------------------------
