@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -20,7 +20,7 @@ from cetr_bot.rules import (
     commissioner_body,
     required_roles,
 )
-from cetr_bot.services import attendance, preparation, reminders
+from cetr_bot.services import attendance, preparation, reminders, teams
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid, NotFound
 from cetr_bot.services.events import review_changed
@@ -108,8 +108,9 @@ async def create_review(
     location: str | None = None,
     date_of_birth: date | None = None,
     admitted_on: date | None = None,
+    team: str | None = None,
 ) -> ReviewChanged:
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     ref = validate_ref(ref)
     location = validate_location(location)
     validate_future(svc, at)
@@ -118,9 +119,11 @@ async def create_review(
     if date_of_birth and admitted_on and admitted_on < date_of_birth:
         raise Invalid("admission_before_birth")
     async with svc.db.transaction() as session:
+        team_id = await teams.team_for_new_review(svc, session, actor, team)
         person = await _young_person(session, ref, date_of_birth, admitted_on, review_type)
         review = Review(
             young_person=person,
+            team_id=team_id,
             type=review_type,
             scheduled_at=at,
             location=location,
@@ -243,15 +246,17 @@ def summarise(review: Review) -> ReviewSummary:
 
 
 async def list_upcoming(svc: Services, actor: Actor) -> list[ReviewSummary]:
-    """Scheduled reviews from today on, soonest first."""
-    svc.require_coordinator(actor)
+    """Scheduled reviews from today on, soonest first: the actor's teams' only."""
+    await svc.require_coordinator(actor)
     start_of_today = (
         svc.now().astimezone(svc.settings.zone).replace(hour=0, minute=0, second=0, microsecond=0)
     )
     async with svc.db.transaction() as session:
+        scope = await svc.team_scope(session, actor)
         rows = await session.scalars(
             select(Review)
             .where(Review.status == ReviewStatus.SCHEDULED, Review.scheduled_at >= start_of_today)
+            .where(scope.clause() if scope is not None else true())
             .order_by(Review.scheduled_at, Review.id)
             .options(
                 selectinload(Review.young_person),
@@ -262,8 +267,9 @@ async def list_upcoming(svc: Services, actor: Actor) -> list[ReviewSummary]:
 
 
 async def review_detail(svc: Services, actor: Actor, review_id: int) -> ReviewDetail:
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     async with svc.db.transaction() as session:
+        await svc.require_review(session, actor, review_id)
         review = await load_review(session, review_id)
         participants = [
             ParticipantLine(
@@ -301,9 +307,10 @@ def _drop_met_suggestions(
 async def reschedule_review(
     svc: Services, actor: Actor, *, review_id: int, at: datetime
 ) -> ReviewChanged:
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     validate_future(svc, at)
     async with svc.db.transaction() as session:
+        await svc.require_review(session, actor, review_id)
         review = await load_review(session, review_id)
         if review.status != ReviewStatus.SCHEDULED:
             raise Invalid("review_not_scheduled", status=review.status)
@@ -318,8 +325,9 @@ async def reschedule_review(
 
 
 async def cancel_review(svc: Services, actor: Actor, *, review_id: int) -> ReviewSummary:
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     async with svc.db.transaction() as session:
+        await svc.require_review(session, actor, review_id)
         review = await load_review(session, review_id)
         if review.status != ReviewStatus.SCHEDULED:
             raise Invalid("review_not_scheduled", status=review.status)

@@ -19,6 +19,7 @@ from telegram.ext import (
 
 from cetr_bot.scheduling import dispatcher
 from cetr_bot.scheduling.delivery import SharedRateLimiter
+from cetr_bot.services import teams
 from cetr_bot.services.context import Services
 from cetr_bot.services.errors import ServiceError
 from cetr_bot.telegram.handlers import (
@@ -120,7 +121,7 @@ async def on_startup(app: Application) -> None:
     svc.bot_username = app.bot.username
     everyone = [BotCommand(c, _describe(app, c)) for c in EVERYONE_COMMANDS]
     await app.bot.set_my_commands(everyone, scope=BotCommandScopeAllPrivateChats())
-    for user_id in svc.settings.coordinator_ids:
+    for user_id in await teams.all_coordinators(svc):
         await set_coordinator_menu(app.bot, app.bot_data["texts"], user_id)
 
 

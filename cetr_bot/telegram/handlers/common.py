@@ -55,14 +55,14 @@ async def start(update: Update, context: Context) -> None:
         await preparation.after_join(update, context, joined)
         return
     svc = services(context)
-    if svc.is_coordinator(actor) and actor.telegram_user_id:
+    if await svc.is_coordinator(actor) and actor.telegram_user_id:
         await set_coordinator_menu(context.bot, texts(context), actor.telegram_user_id)
     memberships = await invitations.memberships(svc, actor)
     await say(update, context, "start/welcome", name=actor.first_name, memberships=memberships)
 
 
 async def help_command(update: Update, context: Context) -> None:
-    coordinator_ = services(context).is_coordinator(actor_of(update))
+    coordinator_ = await services(context).is_coordinator(actor_of(update))
     await say(update, context, "start/help", coordinator=coordinator_)
 
 

@@ -39,7 +39,7 @@ async def show(update: Update, context: Context, step: feedback.FeedbackStep) ->
 async def feedback_command(update: Update, context: Context) -> None:
     svc, actor = services(context), actor_of(update)
     arg = (context.args or [""])[0].lstrip("#")
-    if svc.is_coordinator(actor) and arg.isdigit():
+    if await svc.is_coordinator(actor) and arg.isdigit():
         lines = await feedback.for_coordinator(svc, actor, review_id=int(arg))
         await say(update, context, "feedback/coordinator", lines=lines, review_id=int(arg))
         return
