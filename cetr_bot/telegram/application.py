@@ -24,6 +24,7 @@ from cetr_bot.services.context import Services
 from cetr_bot.services.errors import ServiceError
 from cetr_bot.telegram.handlers import (
     actions,
+    admin,
     attendance,
     common,
     coordinator,
@@ -106,6 +107,7 @@ def register_handlers(app: Application) -> None:
     pack.register(app, guarded)
     feedback.register(app, guarded)
     review_feedback.register(app, guarded)
+    admin.register(app, guarded)
     app.add_handler(CallbackQueryHandler(guarded(coordinator.unknown_button)))
     app.add_handler(MessageHandler(private & filters.COMMAND, guarded(common.unknown_command)))
     app.add_handler(MessageHandler(private & filters.TEXT, guarded(common.on_text)))
