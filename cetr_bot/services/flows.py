@@ -112,7 +112,12 @@ async def new_review_input(
             if button_step is None:
                 raise Invalid("use_buttons")
             return await _confirm(svc, actor, data, text)
-        data[name] = _team_answer(data, text) if name == "team" else _read_answer(svc, name, text)
+        if name == "team":
+            data[name] = _team_answer(data, text)
+        elif name == "ref":
+            data[name] = await reviews.check_ref(svc, actor, _read_answer(svc, name, text))
+        else:
+            data[name] = _read_answer(svc, name, text)
     except ServiceError as error:
         return Step(NEW_REVIEW, name, data, error=error)
     await save(svc, actor, NEW_REVIEW, data)

@@ -24,6 +24,7 @@ from cetr_bot.services import attendance, preparation, reminders, teams
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid, NotFound
 from cetr_bot.services.events import review_changed
+from cetr_bot.storage.coordinators import default_team_id
 from cetr_bot.storage.models import Participant, Review, YoungPerson
 
 REF_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,39}$")
@@ -120,6 +121,7 @@ async def create_review(
         raise Invalid("admission_before_birth")
     async with svc.db.transaction() as session:
         team_id = await teams.team_for_new_review(svc, session, actor, team)
+        await _ref_free_for(session, ref, team_id)
         person = await _young_person(session, ref, date_of_birth, admitted_on, review_type)
         review = Review(
             young_person=person,
@@ -136,6 +138,34 @@ async def create_review(
         await review_changed(svc, session, review.id, reason="created")
         warnings = await _warnings(svc, session, review)
         return ReviewChanged(review.id, warnings)
+
+
+async def _ref_free_for(session: AsyncSession, ref: str, team_id: int) -> None:
+    """A reference another team uses is refused: two teams' young people are never
+    merged, and no team sees another's history."""
+    used = set(
+        await session.scalars(
+            select(Review.team_id).join(YoungPerson).where(YoungPerson.ref == ref)
+        )
+    )
+    default_id = await default_team_id(session)
+    if {default_id if t is None else t for t in used} - {team_id}:
+        raise Invalid("ref_taken")
+
+
+async def check_ref(svc: Services, actor: Actor, ref: str) -> str:
+    """For the guided flow: a valid reference no other team uses."""
+    ref = validate_ref(ref)
+    async with svc.db.transaction() as session:
+        scope = await svc.team_scope(session, actor)
+        used = set(
+            await session.scalars(
+                select(Review.team_id).join(YoungPerson).where(YoungPerson.ref == ref)
+            )
+        )
+        if scope is not None and not all(scope.allows(t) for t in used):
+            raise Invalid("ref_taken")
+    return ref
 
 
 async def _young_person(

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from cetr_bot.domain import Role
 from cetr_bot.services import actions, invitations, reviews
 from cetr_bot.services.context import Actor
-from cetr_bot.services.errors import NotFound
+from cetr_bot.services.errors import Invalid, NotFound
 from cetr_bot.storage.models_preparation import PrepFlag
 from tests.conftest import COORDINATOR_ID
 from tests.helpers import CLI, invite, join
@@ -142,3 +142,17 @@ async def test_another_teams_flags_cannot_be_read(bot, client, svc):
     assert await snapshot(svc) == before
     [detail] = await north.tap("📖 Read it", message=alert)
     assert "Staff held down my son again" in detail.plain
+
+
+async def test_a_reference_another_team_uses_is_refused(bot, client, svc):
+    await two_teams(svc)
+    south = client.user(SOUTH_COORD)
+    await south.ask("/newreview")
+    before = await snapshot(svc)
+    refused, again = await south.ask("YP-NORTH", count=2)
+    assert "already used by another team" in refused.plain and "What reference" in again.plain
+    assert await snapshot(svc) == before
+    with pytest.raises(Invalid) as taken:  # the operator cannot merge them either
+        await review_in(svc, "south", "YP-NORTH")
+    assert taken.value.key == "ref_taken"
+    await review_in(svc, "north", "YP-NORTH", days=40)  # its own team may book the next one
