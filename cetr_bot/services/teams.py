@@ -10,14 +10,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid, NotAllowed, NotFound
-from cetr_bot.storage.coordinators import TeamScope, admin_chats, coordinator_chats
+from cetr_bot.services.reminders import CANCELLED, PENDING
+from cetr_bot.storage.coordinators import TeamScope, admin_chats, coordinator_chats, team_scope
 from cetr_bot.storage.models import Review
+from cetr_bot.storage.models_reminders import Reminder
 from cetr_bot.storage.models_teams import DEFAULT_TEAM, Admin, Team, TeamMember
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
@@ -174,11 +176,13 @@ async def remove_coordinator(
     await require_admin(svc, actor, "coordinator_remove")
     user_id = validate_user_id(telegram_user_id)
     async with svc.db.transaction() as session:
-        query = delete(TeamMember).where(TeamMember.telegram_user_id == user_id)
+        mine = TeamMember.telegram_user_id == user_id
         if team is not None:
-            query = query.where(TeamMember.team_id == (await _named(svc, session, team)).id)
-        result = await session.execute(query)
+            mine &= TeamMember.team_id == (await _named(svc, session, team)).id
+        team_ids = list(await session.scalars(select(TeamMember.team_id).where(mine)))
+        result = await session.execute(delete(TeamMember).where(mine))
         count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        await _stop_notices(svc, session, user_id, team_ids)
         in_settings = user_id in svc.settings.coordinator_ids and (
             team is None or team.strip().lower() == DEFAULT_TEAM
         )
@@ -186,6 +190,27 @@ async def remove_coordinator(
             raise Invalid("not_a_coordinator")
         audit(session, "coordinator_removed", actor=actor, user_id=user_id, count=count)
         return Removed(count, in_settings)
+
+
+async def _stop_notices(
+    svc: Services, session: AsyncSession, user_id: int, team_ids: list[int]
+) -> None:
+    """Coordinator messages still waiting for someone who left a team are not sent."""
+    scope = await team_scope(svc.settings, session, user_id)
+    gone = [t for t in team_ids if not scope.allows(t)]
+    if not gone:
+        return
+    await session.execute(
+        update(Reminder)
+        .where(
+            Reminder.chat_id == user_id,
+            Reminder.participant_id.is_(None),
+            Reminder.status == PENDING,
+            Reminder.review_id.in_(select(Review.id).where(Review.team_id.in_(gone))),
+        )
+        .values(status=CANCELLED, last_error="left_team")
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def add_admin(svc: Services, actor: Actor, *, telegram_user_id: int) -> None:

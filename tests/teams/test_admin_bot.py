@@ -9,6 +9,7 @@ from cetr_bot.storage.models import AuditEvent, Review
 from cetr_bot.storage.models_teams import Team
 from tests.conftest import COORDINATOR_ID
 from tests.helpers import CLI
+from tests.reminders.helpers import pending
 from tests.teams.helpers import ADMIN_ID, NORTH_COORD, snapshot, two_teams
 
 NEW_COORD, NEW_ADMIN, STRANGER = 4101, 4950, 2999
@@ -54,8 +55,10 @@ async def test_admin_sets_up_a_team_whose_coordinator_then_works_in_it(bot, clie
     [listing] = await client.user(COORDINATOR_ID).ask("/reviews")
     assert "YP-N1" not in listing.plain  # the default team does not see it
 
+    assert await pending(svc, chat_id=NEW_COORD)  # e.g. the "who is missing" summaries
     [removed] = await admin.ask(f"/coordinator remove {NEW_COORD}")
     assert f"{NEW_COORD} is no longer a coordinator" in removed.plain
+    assert await pending(svc, chat_id=NEW_COORD) == []  # nothing more reaches them
     [refused] = await newcomer.ask("/reviews")
     assert "only a review coordinator" in refused.plain
     async with svc.db.transaction() as session:

@@ -69,8 +69,9 @@ async def start(update: Update, context: Context) -> None:
 
 
 async def help_command(update: Update, context: Context) -> None:
-    coordinator_ = await services(context).is_coordinator(actor_of(update))
-    await say(update, context, "start/help", coordinator=coordinator_)
+    svc, actor = services(context), actor_of(update)
+    coordinator_, admin_ = await svc.is_coordinator(actor), await teams.is_admin(svc, actor)
+    await say(update, context, "start/help", coordinator=coordinator_, admin=admin_)
 
 
 async def cancel(update: Update, context: Context) -> None:
