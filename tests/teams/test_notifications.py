@@ -54,6 +54,9 @@ async def test_alerts_and_unreachable_notice_go_to_the_reviews_team_only(bot, cl
 
 async def test_someone_in_two_teams_reviews_is_reported_to_both(bot, client, svc):
     t = await two_teams(svc)
+    coordinators = {uid: client.user(uid) for uid in (NORTH_COORD, SOUTH_COORD)}
+    for user in coordinators.values():
+        await user.ask("/start")
     parent = client.user(2001, first_name="Dana")
     for review_id in (t.north, t.south):
         await join(parent, (await invite(svc, review_id, Role.FAMILY)).token)
@@ -62,3 +65,8 @@ async def test_someone_in_two_teams_reviews_is_reported_to_both(bot, client, svc
     assert await reminders.mark_unreachable(svc, person_id)
     notices = await rows(svc, kind=reminders.COORD_UNREACHABLE)
     assert sorted(r.chat_id for r in notices) == [NORTH_COORD, SOUTH_COORD]
+    await tick(svc, bot)
+    for user_id, mine, theirs in ((NORTH_COORD, t.north, t.south), (SOUTH_COORD, t.south, t.north)):
+        [notice] = await coordinators[user_id].wait_for()
+        assert "Dana has blocked the bot" in notice.plain
+        assert f"Review #{mine} " in notice.plain and f"Review #{theirs} " not in notice.plain
