@@ -593,6 +593,11 @@ async def participants_for_owner_choice(
             .order_by(Participant.id)
         )
         return [
-            (p.id, Role(p.role), person.preferred_name if person else None, p.person_id is not None)
+            (
+                p.id,
+                Role(p.role),
+                person.preferred_name if p.person_id else None,
+                p.person_id is not None,
+            )
             for p, person in rows
         ]
