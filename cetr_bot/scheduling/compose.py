@@ -22,6 +22,7 @@ from cetr_bot.scheduling import calendar
 from cetr_bot.scheduling import planner as p
 from cetr_bot.services import attendance, preparation, throttle
 from cetr_bot.services.context import Services
+from cetr_bot.storage.coordinators import team_scope
 from cetr_bot.storage.models import Participant, Person, Review
 from cetr_bot.storage.models_reminders import Reminder
 from cetr_bot.telegram.handlers.attendance import rsvp_keyboard
@@ -339,6 +340,8 @@ async def _unreachable(texts: Texts, state: _State, row: Reminder) -> Composed:
         )
         .order_by(Review.scheduled_at)
     )
-    reviews = [(r.id, Role(m.role), r.scheduled_at) for m, r in rows]
+    # Only the reviews of the teams this coordinator works for.
+    scope = await team_scope(state.svc.settings, state.session, row.chat_id)
+    reviews = [(r.id, Role(m.role), r.scheduled_at) for m, r in rows if scope.allows(r.team_id)]
     text = texts.render("reminders/coord_unreachable", name=person.preferred_name, reviews=reviews)
     return Outgoing(text)

@@ -130,8 +130,17 @@ async def _is_owner(session: AsyncSession, actor: Actor, action: Action) -> bool
     return person_id is not None and owner.person_id == person_id and owner.removed_at is None
 
 
-async def _may_change(svc: Services, session: AsyncSession, actor: Actor, action: Action) -> bool:
-    return svc.is_coordinator(actor) or await _is_owner(session, actor, action)
+async def _may_change(svc: Services, session: AsyncSession, actor: Actor, action: Action) -> None:
+    """This review's coordinators and the action's owner. A coordinator of another team
+    hears what they would for no such action."""
+    if await svc.coordinates_review(session, actor, action.review_id):
+        return
+    if await _is_owner(session, actor, action):
+        return
+    scope = await svc.team_scope(session, actor)
+    if scope is not None and scope.any:
+        raise NotFound("action_not_found", action_id=action.id)
+    raise NotAllowed("not_your_action", review_id=action.review_id)
 
 
 def validate_what(what: str) -> str:
@@ -188,13 +197,12 @@ async def mark_held(
 ) -> date:
     """Mark the review held on `held_on`; without a date, today, and only once the
     review has started (its time is not still ahead). Returns the date recorded."""
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     if held_on is not None and held_on > _today(svc):
         raise Invalid("held_in_future")
     async with svc.db.transaction() as session:
-        review = await session.get(Review, review_id)
-        if review is None:
-            raise NotFound("review_not_found", review_id=review_id)
+        await svc.require_review(session, actor, review_id)
+        review = await session.get_one(Review, review_id)
         if review.status == ReviewStatus.CANCELLED:
             raise Invalid("review_not_scheduled", status=review.status)
         if held_on is None and review.scheduled_at > svc.now():
@@ -211,11 +219,10 @@ async def mark_held(
 
 
 async def mark_report_sent(svc: Services, actor: Actor, *, review_id: int) -> None:
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     async with svc.db.transaction() as session:
-        review = await session.get(Review, review_id)
-        if review is None:
-            raise NotFound("review_not_found", review_id=review_id)
+        await svc.require_review(session, actor, review_id)
+        review = await session.get_one(Review, review_id)
         if review.status != ReviewStatus.HELD:
             raise Invalid("review_not_held")
         follow_up = await session.get(ReviewFollowUp, review_id)
@@ -244,11 +251,10 @@ async def _owner_of_review(
 
 async def check_can_add(svc: Services, actor: Actor, *, review_id: int) -> None:
     """Actions are recorded once the review is held."""
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     async with svc.db.transaction() as session:
-        review = await session.get(Review, review_id)
-        if review is None:
-            raise NotFound("review_not_found", review_id=review_id)
+        await svc.require_review(session, actor, review_id)
+        review = await session.get_one(Review, review_id)
         if review.status != ReviewStatus.HELD:
             raise Invalid("review_not_held")
 
@@ -262,12 +268,11 @@ async def add_action(
     what: str,
     due_on: date,
 ) -> ActionView:
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     what = validate_what(what)
     async with svc.db.transaction() as session:
-        review = await session.get(Review, review_id)
-        if review is None:
-            raise NotFound("review_not_found", review_id=review_id)
+        await svc.require_review(session, actor, review_id)
+        review = await session.get_one(Review, review_id)
         if review.status != ReviewStatus.HELD:
             raise Invalid("review_not_held")
         if due_on < (review.held_on or _today(svc)):
@@ -293,8 +298,11 @@ async def add_action(
 async def _coordinator_action(
     svc: Services, session: AsyncSession, actor: Actor, action_id: int
 ) -> Action:
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     action = await _action(session, action_id)
+    await svc.require_review(
+        session, actor, action.review_id, NotFound("action_not_found", action_id=action_id)
+    )
     if action.status == ActionStatus.CANCELLED:
         raise Invalid("action_cancelled")
     return action
@@ -357,10 +365,9 @@ async def cancel_action(svc: Services, actor: Actor, *, action_id: int) -> Actio
 
 
 async def list_actions(svc: Services, actor: Actor, *, review_id: int) -> list[ActionView]:
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     async with svc.db.transaction() as session:
-        if await session.get(Review, review_id) is None:
-            raise NotFound("review_not_found", review_id=review_id)
+        await svc.require_review(session, actor, review_id)
         rows = await session.scalars(
             select(Action).where(Action.review_id == review_id).order_by(Action.due_on, Action.id)
         )
@@ -373,8 +380,7 @@ async def show_action(
     """The action and its history: for the coordinator and the owner only."""
     async with svc.db.transaction() as session:
         action = await _action(session, action_id)
-        if not await _may_change(svc, session, actor, action):
-            raise NotAllowed("not_your_action", review_id=action.review_id)
+        await _may_change(svc, session, actor, action)
         updates = await session.scalars(
             select(ActionUpdate)
             .where(ActionUpdate.action_id == action_id)
@@ -444,8 +450,7 @@ async def _checked(
     svc: Services, session: AsyncSession, actor: Actor, action_id: int, version: int | None
 ) -> Action:
     action = await _action(session, action_id)
-    if not await _may_change(svc, session, actor, action):
-        raise NotAllowed("not_your_action", review_id=action.review_id)
+    await _may_change(svc, session, actor, action)
     if version is not None and version != action.version:
         raise Invalid("action_moved_on")
     if action.status != ActionStatus.OPEN:
@@ -460,7 +465,7 @@ async def _refusals_logged(
     """A refused change is logged in its own transaction (the refused one rolls back)."""
     try:
         yield
-    except NotAllowed as refusal:
+    except (NotAllowed, NotFound) as refusal:
         async with svc.db.transaction() as session:
             audit(
                 session,
@@ -587,8 +592,9 @@ async def participants_for_owner_choice(
     svc: Services, actor: Actor, *, review_id: int
 ) -> list[tuple[int, Role, str | None, bool]]:
     """(participant id, role, name, joined) of a review, for picking an owner."""
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     async with svc.db.transaction() as session:
+        await svc.require_review(session, actor, review_id)
         rows = await session.execute(
             select(Participant, Person)
             .outerjoin(Person, Person.id == Participant.person_id)
@@ -596,6 +602,11 @@ async def participants_for_owner_choice(
             .order_by(Participant.id)
         )
         return [
-            (p.id, Role(p.role), person.preferred_name if person else None, p.person_id is not None)
+            (
+                p.id,
+                Role(p.role),
+                person.preferred_name if p.person_id else None,
+                p.person_id is not None,
+            )
             for p, person in rows
         ]

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cetr_bot.domain import ReviewStatus, Role
 from cetr_bot.services.context import Actor, Services, audit
-from cetr_bot.services.errors import Invalid, NotFound
+from cetr_bot.services.errors import Invalid
 from cetr_bot.services.events import review_changed
 from cetr_bot.storage.models import Participant, Review
 from cetr_bot.storage.models_preparation import ConsentRecord
@@ -132,16 +132,15 @@ async def record_best_interests(
 ) -> ConsentState:
     """The coordinator decides, in the young person's best interests, that the panel may see
     their answers. The reason is kept with the decision."""
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     reason = " ".join(clean_text(reason).split())
     if not reason:
         raise Invalid("best_interests_reason")
     if len(reason) > MAX_REASON:
         raise Invalid("text_too_long", limit=MAX_REASON)
     async with svc.db.transaction() as session:
-        review = await session.get(Review, review_id)
-        if review is None:
-            raise NotFound("review_not_found", review_id=review_id)
+        await svc.require_review(session, actor, review_id)
+        review = await session.get_one(Review, review_id)
         if review.status != ReviewStatus.SCHEDULED:
             raise Invalid("review_not_scheduled", status=review.status)
         young = await session.scalar(

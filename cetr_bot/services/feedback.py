@@ -169,8 +169,9 @@ class FeedbackLine:
 
 
 async def for_coordinator(svc: Services, actor: Actor, *, review_id: int) -> list[FeedbackLine]:
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     async with svc.db.transaction() as session:
+        await svc.require_review(session, actor, review_id)
         rows = await session.execute(
             select(FeedbackAnswer)
             .join(Participant, Participant.id == FeedbackAnswer.participant_id)

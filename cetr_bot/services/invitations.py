@@ -60,8 +60,9 @@ async def create_invitation(
 ) -> InviteCreated:
     """A new participant for `role` and its link. After the review is held, only
     with `allow_held` (a new action owner)."""
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     async with svc.db.transaction() as session:
+        await svc.require_review(session, actor, review_id)
         review = await load_review(session, review_id)
         allowed = {ReviewStatus.SCHEDULED} | ({ReviewStatus.HELD} if allow_held else set())
         if review.status not in allowed:
@@ -88,11 +89,13 @@ def _new_invitation(svc: Services, participant_id: int) -> tuple[str, Invitation
 
 async def revoke_invitation(svc: Services, actor: Actor, *, participant_id: int) -> int:
     """Withdraw the open invitation(s) of a participant who has not joined yet."""
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     async with svc.db.transaction() as session:
         participant = await session.get(Participant, participant_id)
+        missing = NotFound("participant_not_found", participant_id=participant_id)
         if participant is None or participant.removed_at is not None:
-            raise NotFound("participant_not_found", participant_id=participant_id)
+            raise missing
+        await svc.require_review(session, actor, participant.review_id, missing)
         if participant.person_id is not None:
             raise Invalid("already_joined_cannot_revoke")
         now = svc.now()

@@ -92,8 +92,8 @@ class Pack:
 
 
 async def may_get_pack(svc: Services, session: AsyncSession, actor: Actor, review_id: int) -> bool:
-    """The coordinator, or a joined panel member of this very review."""
-    if svc.is_coordinator(actor):
+    """This review's coordinators, or a joined panel member of this very review."""
+    if await svc.coordinates_review(session, actor, review_id):
         return True
     roles = await session.scalars(
         select(Participant.role)
@@ -111,11 +111,12 @@ async def pack_for(svc: Services, actor: Actor, *, review_id: int) -> Pack:
     """The pack as it is now, for someone allowed to read it (on demand)."""
     async with svc.db.transaction() as session:
         review = await session.get(Review, review_id)
-        if review is None and svc.is_coordinator(actor):
-            raise NotFound("review_not_found", review_id=review_id)
         if review is None or not await may_get_pack(svc, session, actor, review_id):
             # The same answer for "no such review" and "not yours": nothing leaks.
             audit(session, "pack_refused", actor=actor, review_id=review_id)
+            scope = await svc.team_scope(session, actor)
+            if scope is None or scope.any:
+                raise NotFound("review_not_found", review_id=review_id)
             raise NotAllowed("pack_not_allowed")
         audit(session, "pack_read", actor=actor, review_id=review_id)
         return await build(svc, session, review_id)

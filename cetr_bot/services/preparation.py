@@ -35,6 +35,7 @@ from cetr_bot.services.question_bank import (
     normalise,
 )
 from cetr_bot.services.safeguarding import Alert, FlagLine
+from cetr_bot.storage.coordinators import coordinator_chats
 from cetr_bot.storage.models import Participant, Person, Review, YoungPerson
 from cetr_bot.storage.models_preparation import PrepAnswer, PrepProgress, ReviewPapers
 from cetr_bot.text_safety import clean_text
@@ -731,7 +732,7 @@ async def consent_answer(
             role=str(Role.YOUNG_PERSON),
         )
         walk.consent = await consent.consent_state(session, walk.review.id)
-        alerts = _withdrawn_alerts(svc, walk, before)
+        alerts = await _withdrawn_alerts(svc, session, walk, before)
         going_ahead = walk.review.status == ReviewStatus.SCHEDULED
         if going_ahead and (walk.progress.active or walk.step().kind == "consent"):
             notices = ["preparation/consent_saved"] if before is not None else []
@@ -744,7 +745,9 @@ async def consent_answer(
     return await _run(svc, work)
 
 
-def _withdrawn_alerts(svc: Services, walk: Walk, before: consent.Decision | None) -> list[Alert]:
+async def _withdrawn_alerts(
+    svc: Services, session: AsyncSession, walk: Walk, before: consent.Decision | None
+) -> list[Alert]:
     """The coordinator hears at once when sharing with the panel is withdrawn."""
     now = walk.consent.share if walk.consent else None
     if before is None or before.subject != consent.SHARE or before.decision != consent.YES:
@@ -753,7 +756,7 @@ def _withdrawn_alerts(svc: Services, walk: Walk, before: consent.Decision | None
         return []
     return [
         Alert(chat_id, "preparation/alert_consent_withdrawn", {"review_id": walk.review.id})
-        for chat_id in svc.settings.coordinator_ids
+        for chat_id in await coordinator_chats(svc.settings, session, review_id=walk.review.id)
     ]
 
 
@@ -846,8 +849,9 @@ async def answers_for_coordinator(
 ) -> list[ParticipantAnswers]:
     """Everything, for a coordinator only (they may see the young person's answers
     whatever the consent)."""
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     async with svc.db.transaction() as session:
+        await svc.require_review(session, actor, review_id)
         audit(session, "answers_read", actor=actor, review_id=review_id)
         return await _answers(svc, session, review_id, submitted_only=False)
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cetr_bot.domain import Role
 from cetr_bot.services.context import Services, audit
+from cetr_bot.storage.coordinators import coordinator_chats_for_person
 from cetr_bot.storage.models import Participant, Person
 from cetr_bot.storage.models_reminders import Reminder
 
@@ -83,7 +84,8 @@ async def mark_unreachable(svc: Services, person_id: int) -> bool:
         if await _note_queued(session, person_id, stamp):
             audit(session, "unreachable", person_id=person_id)
             return True
-        for chat in svc.settings.coordinator_ids:
+        # No review here: the coordinators of every team with a review they are in.
+        for chat in await coordinator_chats_for_person(svc.settings, session, person_id):
             session.add(
                 Reminder(
                     key=f"{COORD_UNREACHABLE}:n{person_id}:{stamp}:c{chat}",

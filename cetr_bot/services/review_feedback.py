@@ -31,7 +31,9 @@ class Draft:
 
 
 async def _may_write(svc: Services, session: AsyncSession, actor: Actor, review_id: int) -> None:
-    if svc.is_coordinator(actor):
+    """This review's coordinators, or its chair. Another team's review (or none at all):
+    a coordinator hears there is no such review."""
+    if await svc.coordinates_review(session, actor, review_id):
         return
     chair = await session.scalar(
         select(Participant.id)
@@ -44,6 +46,9 @@ async def _may_write(svc: Services, session: AsyncSession, actor: Actor, review_
         )
     )
     if chair is None:
+        scope = await svc.team_scope(session, actor)
+        if scope is None or scope.any:
+            raise NotFound("review_not_found", review_id=review_id)
         raise NotAllowed("feedback_writers_only")
 
 

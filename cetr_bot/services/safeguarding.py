@@ -19,6 +19,7 @@ from cetr_bot.domain import ReviewStatus, ReviewType, Role
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid, NotAllowed, NotFound
 from cetr_bot.services.question_bank import library
+from cetr_bot.storage.coordinators import coordinator_chats
 from cetr_bot.storage.models import Participant, PendingInput, Person, Review
 from cetr_bot.storage.models_preparation import PrepAnswer, PrepFlag
 from cetr_bot.text_safety import clean_text
@@ -148,6 +149,7 @@ async def who_to_talk_to(session: AsyncSession, review_id: int) -> dict[str, Any
 
 async def _alerts(svc: Services, session: AsyncSession, flag: PrepFlag, role: Role) -> list[Alert]:
     params = {"review_id": flag.review_id, "source": flag.source, "role": role}
+    coordinators = await coordinator_chats(svc.settings, session, review_id=flag.review_id)
     alerts = [
         Alert(
             chat_id,
@@ -156,10 +158,10 @@ async def _alerts(svc: Services, session: AsyncSession, flag: PrepFlag, role: Ro
             flag_id=flag.id,
             counts_for=flag.id,
         )
-        for chat_id in svc.settings.coordinator_ids
+        for chat_id in coordinators
     ]
     if flag.kind == SAFEGUARDING:
-        seen = set(svc.settings.coordinator_ids)
+        seen = set(coordinators)
         for chat_id in await _clinician_chats(session, flag.review_id):
             if chat_id not in seen:
                 seen.add(chat_id)
@@ -237,11 +239,12 @@ class FlagDetail:
 
 async def read_flag(svc: Services, actor: Actor, flag_id: int) -> FlagDetail:
     """The full flag, for a coordinator only (it may hold the young person's own words)."""
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     async with svc.db.transaction() as session:
         flag = await session.get(PrepFlag, flag_id)
         if flag is None:
             raise NotFound("not_found")
+        await svc.require_review(session, actor, flag.review_id, NotFound("not_found"))
         participant = (
             await session.get(Participant, flag.participant_id) if flag.participant_id else None
         )

@@ -61,6 +61,8 @@ class Review(Base):
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     held_on: Mapped[date | None] = mapped_column(Date)
     created_by: Mapped[int | None] = mapped_column(BigInteger)
+    # The team whose coordinators see it (models_teams.Team); None: the default team.
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

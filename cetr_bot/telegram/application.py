@@ -19,10 +19,12 @@ from telegram.ext import (
 
 from cetr_bot.scheduling import dispatcher
 from cetr_bot.scheduling.delivery import SharedRateLimiter
+from cetr_bot.services import teams
 from cetr_bot.services.context import Services
 from cetr_bot.services.errors import ServiceError
 from cetr_bot.telegram.handlers import (
     actions,
+    admin,
     attendance,
     common,
     coordinator,
@@ -107,6 +109,7 @@ def register_handlers(app: Application) -> None:
     pack.register(app, guarded)
     feedback.register(app, guarded)
     review_feedback.register(app, guarded)
+    admin.register(app, guarded)
     app.add_handler(CallbackQueryHandler(guarded(coordinator.unknown_button)))
     app.add_handler(MessageHandler(private & filters.COMMAND, guarded(common.unknown_command)))
     app.add_handler(MessageHandler(private & filters.TEXT, guarded(common.on_text)))
@@ -124,7 +127,7 @@ async def on_startup(app: Application) -> None:
     svc.bot_username = app.bot.username
     everyone = [BotCommand(c, _describe(app, c)) for c in EVERYONE_COMMANDS]
     await app.bot.set_my_commands(everyone, scope=BotCommandScopeAllPrivateChats())
-    for user_id in svc.settings.coordinator_ids:
+    for user_id in await teams.all_coordinators(svc):
         await set_coordinator_menu(app.bot, app.bot_data["texts"], user_id)
 
 

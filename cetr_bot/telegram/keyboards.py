@@ -39,6 +39,11 @@ def review_types(texts: Texts) -> InlineKeyboardMarkup:
     )
 
 
+def pick_team(names: Sequence[str]) -> InlineKeyboardMarkup:
+    """A coordinator in several teams says which one a new review is for."""
+    return grid([button(name, "nr", "team", name) for name in names], width=2)
+
+
 def skip(texts: Texts, step: str) -> InlineKeyboardMarkup:
     return grid(
         [InlineKeyboardButton(texts.label("buttons.skip"), callback_data=data("nr", step, "skip"))]

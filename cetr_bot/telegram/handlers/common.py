@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.error import Forbidden
 
 from cetr_bot.domain import FAMILY_ROLES, PANEL_ROLES, Role
-from cetr_bot.services import flows, invitations, people
+from cetr_bot.services import flows, invitations, people, teams
 from cetr_bot.services.errors import ServiceError
 from cetr_bot.telegram.handlers import (
     actions,
@@ -56,15 +56,23 @@ async def start(update: Update, context: Context) -> None:
         await preparation.after_join(update, context, joined)
         return
     svc = services(context)
-    if svc.is_coordinator(actor) and actor.telegram_user_id:
-        await set_coordinator_menu(context.bot, texts(context), actor.telegram_user_id)
+    coordinator_, admin_ = await svc.is_coordinator(actor), await teams.is_admin(svc, actor)
+    if (coordinator_ or admin_) and actor.telegram_user_id:
+        await set_coordinator_menu(
+            context.bot,
+            texts(context),
+            actor.telegram_user_id,
+            coordinator=coordinator_,
+            admin=admin_,
+        )
     memberships = await invitations.memberships(svc, actor)
     await say(update, context, "start/welcome", name=actor.first_name, memberships=memberships)
 
 
 async def help_command(update: Update, context: Context) -> None:
-    coordinator_ = services(context).is_coordinator(actor_of(update))
-    await say(update, context, "start/help", coordinator=coordinator_)
+    svc, actor = services(context), actor_of(update)
+    coordinator_, admin_ = await svc.is_coordinator(actor), await teams.is_admin(svc, actor)
+    await say(update, context, "start/help", coordinator=coordinator_, admin=admin_)
 
 
 async def cancel(update: Update, context: Context) -> None:

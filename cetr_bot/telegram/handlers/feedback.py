@@ -40,7 +40,7 @@ async def show(update: Update, context: Context, step: feedback.FeedbackStep) ->
 async def feedback_command(update: Update, context: Context) -> None:
     svc, actor = services(context), actor_of(update)
     review_id = parse_id((context.args or [""])[0])
-    if svc.is_coordinator(actor) and review_id is not None:
+    if await svc.is_coordinator(actor) and review_id is not None:
         lines = await feedback.for_coordinator(svc, actor, review_id=review_id)
         await say(update, context, "feedback/coordinator", lines=lines, review_id=review_id)
         return

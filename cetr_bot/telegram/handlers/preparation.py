@@ -457,7 +457,7 @@ async def consent_command(update: Update, context: Context) -> None:
 async def best_interests(update: Update, context: Context) -> None:
     """/bestinterests N reason: the coordinator records a best-interests decision."""
     svc, actor = services(context), actor_of(update)
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     number, reason = _number_and_rest(update)
     if number is None or not reason:
         await say(update, context, "preparation/best_interests_usage")
