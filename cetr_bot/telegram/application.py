@@ -26,6 +26,7 @@ from cetr_bot.telegram.handlers import (
     attendance,
     common,
     coordinator,
+    deputies,
     feedback,
     pack,
     preparation,
@@ -105,6 +106,7 @@ def register_handlers(app: Application) -> None:
     pack.register(app, guarded)
     feedback.register(app, guarded)
     review_feedback.register(app, guarded)
+    deputies.register(app, guarded)
     app.add_handler(CallbackQueryHandler(guarded(coordinator.unknown_button)))
     app.add_handler(MessageHandler(private & filters.COMMAND, guarded(common.unknown_command)))
     app.add_handler(MessageHandler(private & filters.TEXT, guarded(common.on_text)))
