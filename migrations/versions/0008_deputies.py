@@ -41,8 +41,7 @@ def upgrade() -> None:
         # Recreating the table (batch mode) would trip the foreign keys that point at it;
         # SQLite can add a nullable column with its reference in place.
         op.execute(
-            "ALTER TABLE participants ADD COLUMN deputy_for_id INTEGER "
-            "REFERENCES participants (id)"
+            "ALTER TABLE participants ADD COLUMN deputy_for_id INTEGER REFERENCES participants (id)"
         )
     else:
         op.add_column("participants", sa.Column("deputy_for_id", sa.Integer(), nullable=True))

@@ -34,7 +34,8 @@ def participant_number(text: str) -> int | None:
 
 async def approve_command(update: Update, context: Context) -> None:
     services(context).require_coordinator(actor_of(update))
-    number = participant_number(context.args[0]) if len(context.args or []) == 1 else None
+    args = context.args or []
+    number = participant_number(args[0]) if len(args) == 1 else None
     if number is None:
         await say(update, context, "coordinator/approve_usage")
         return
