@@ -130,11 +130,17 @@ async def may_get_pack(svc: Services, session: AsyncSession, actor: Actor, revie
     return await access_of(svc, session, actor, review_id) == READ
 
 
-async def pack_for(svc: Services, actor: Actor, *, review_id: int) -> Pack:
+async def pack_for(
+    svc: Services, actor: Actor, *, review_id: int, for_participant: int | None = None
+) -> Pack:
     """The pack as it is now, for someone allowed to read it (on demand). Held back from
-    the panel without consent: the coordinators hear who asked."""
+    the panel without consent: the coordinators hear who asked. A coordinator (or the
+    operator) may ask on behalf of a participant: the same rule, applied to them."""
     async with svc.db.transaction() as session:
-        outcome = await _pack_or_refusal(svc, session, actor, review_id)
+        if for_participant is not None:
+            outcome = await _on_behalf(svc, session, actor, review_id, for_participant)
+        else:
+            outcome = await _pack_or_refusal(svc, session, actor, review_id)
     if isinstance(outcome, ServiceError):
         raise outcome  # after the commit: the audit and the coordinators' notice are kept
     return outcome
@@ -157,6 +163,24 @@ async def _pack_or_refusal(
         key = "pack_held_back" if decision == HELD else "pack_awaiting_approval"
         return Invalid(key, review_id=review_id)
     audit(session, "pack_read", actor=actor, review_id=review_id)
+    return await build(svc, session, review_id)
+
+
+async def _on_behalf(
+    svc: Services, session: AsyncSession, actor: Actor, review_id: int, participant_id: int
+) -> Pack | ServiceError:
+    svc.require_coordinator(actor)
+    member = await session.get(Participant, participant_id)
+    if member is None or member.review_id != review_id or member.removed_at is not None:
+        return NotFound("participant_not_found", participant_id=participant_id)
+    given = (await consent.consent_state(session, review_id)).share_allowed
+    decision = access(coordinator=False, places=[member], consent_given=given)
+    if decision == REFUSED:
+        return NotAllowed("pack_not_allowed")
+    if decision != READ:
+        key = "pack_held_back" if decision == HELD else "pack_awaiting_approval"
+        return Invalid(key, review_id=review_id)
+    audit(session, "pack_read", actor=actor, review_id=review_id, for_participant=member.id)
     return await build(svc, session, review_id)
 
 

@@ -108,3 +108,22 @@ def test_the_rule_itself():
     assert rule([approved], False) == pack.HELD
     assert rule([family], True) == pack.REFUSED
     assert rule([], True) == pack.REFUSED
+
+
+async def test_the_cli_on_behalf_of_a_panel_member_follows_the_same_rule(
+    bot, client, svc, monkeypatch, tmp_path, database_url, capsys
+):
+    import asyncio
+
+    from cetr_bot.cli import main
+
+    yp, chair = await _review_with_chair(svc, client, consents=False)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    target = tmp_path / "pack.html"
+    args = ["pack", str(yp.review_id), "-o", str(target), "--for", str(chair.participant_id)]
+    assert await asyncio.to_thread(main, args) == 1
+    assert "held back" in capsys.readouterr().err and not target.exists()
+    assert await asyncio.to_thread(main, args[:4]) == 0  # the operator's own copy
+    target.unlink()
+    await young_person_consents(yp.user)
+    assert await asyncio.to_thread(main, args) == 0 and target.exists()
