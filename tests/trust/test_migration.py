@@ -13,7 +13,8 @@ from alembic import command
 from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
 
-from cetr_bot.services import consent, invitations, preparation, reviews
+from cetr_bot.domain import Role
+from cetr_bot.services import actions, consent, invitations, preparation, reviews
 from cetr_bot.services.context import Actor, Services
 from cetr_bot.services.errors import Invalid
 from cetr_bot.storage.models import Participant
@@ -98,6 +99,9 @@ async def test_after_the_upgrade_the_old_deputy_has_no_young_person_powers(old_s
     assert refused.value.key == "consent_young_person_only"
     view = await preparation.consent_view(svc, Actor(3001, 3001))  # the real young person
     assert view.participant_id == 1
+    # The plain actions summary: the young person's easy-read one is theirs alone.
+    assert (await actions.family_summary(svc, Actor(3001, 3001)))[0] is Role.YOUNG_PERSON
+    assert (await actions.family_summary(svc, Actor(3002, 3002)))[0] is Role.FAMILY
 
 
 async def test_an_unused_old_link_for_the_young_persons_place_is_refused(old_state: Services):
