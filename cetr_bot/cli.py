@@ -57,6 +57,9 @@ def build_parser() -> Parser:
     pack.add_argument(
         "-o", "--output", required=True, help="file to write: pack.html, or pack.pdf for a PDF"
     )
+    pack.add_argument(
+        "--for", dest="for_participant", type=int, help="only if this participant may read it"
+    )
     return parser
 
 
@@ -323,7 +326,9 @@ async def _action(svc: Services, texts: Texts, args: argparse.Namespace) -> int:
 async def _pack(svc: Services, texts: Texts, args: argparse.Namespace) -> int:
     from cetr_bot.services import pack
 
-    current = await pack.pack_for(svc, CLI, review_id=args.review_id)
+    current = await pack.pack_for(
+        svc, CLI, review_id=args.review_id, for_participant=args.for_participant
+    )
     try:
         html = pack.render(texts, current)
         target = Path(args.output)

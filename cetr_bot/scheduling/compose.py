@@ -158,10 +158,12 @@ async def _supersede(
 async def _one(
     svc: Services, texts: Texts, state: _State, row: Reminder, now: datetime
 ) -> Composed:
-    from cetr_bot.scheduling import follow_up, follow_up_compose
+    from cetr_bot.scheduling import follow_up, follow_up_compose, notices_compose
 
     if row.kind in follow_up.KINDS:
         return await follow_up_compose.compose_row(svc, texts, state.session, row, now)
+    if row.kind in notices_compose.TEMPLATES:
+        return await notices_compose.compose_row(texts, state.session, row)
     if row.kind in PARTICIPANT_KINDS:
         return await _participant(texts, state, row, now)
     if row.kind == p.COORD_ATTENDANCE:

@@ -14,9 +14,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cetr_bot.domain import FAMILY_ROLES, PANEL_ROLES, ReviewStatus, Role
+from cetr_bot.domain import FAMILY_ROLES, PANEL_ROLES, ReviewStatus
 from cetr_bot.scheduling import planner as p
 from cetr_bot.scheduling.timeline import local_at, out_of_quiet_hours
+from cetr_bot.services import deputies
 from cetr_bot.services.context import Services
 from cetr_bot.storage.coordinators import coordinator_chats
 from cetr_bot.storage.models import Participant, Person, Review
@@ -294,8 +295,11 @@ async def _pack_wanted(svc: Services, session: AsyncSession, review: Review) -> 
         (chat, None, None)
         for chat in await coordinator_chats(svc.settings, session, review_id=review.id)
     ]
-    if allowed:
-        recipients += await _panel(session, review.id)
+    recipients += [
+        (chat, m.id, person_id)
+        for chat, m, person_id in await _panel(session, review.id)
+        if pack.access(coordinator=False, places=[m], consent_given=allowed) == pack.READ
+    ]
     return [
         p.Wanted(
             key=f"{PACK}:r{review.id}:{tag}:{chat}",
@@ -311,7 +315,7 @@ async def _pack_wanted(svc: Services, session: AsyncSession, review: Review) -> 
     ]
 
 
-async def _panel(session: AsyncSession, review_id: int) -> list[tuple[int, int | None, int | None]]:
+async def _panel(session: AsyncSession, review_id: int) -> list[tuple[int, Participant, int]]:
     rows = await session.execute(
         select(Participant, Person)
         .join(Person, Person.id == Participant.person_id)
@@ -322,7 +326,7 @@ async def _panel(session: AsyncSession, review_id: int) -> list[tuple[int, int |
         )
     )
     return [
-        (person.chat_id, m.id, person.id) for m, person in rows if person.unreachable_since is None
+        (person.chat_id, m, person.id) for m, person in rows if person.unreachable_since is None
     ]
 
 
@@ -394,7 +398,7 @@ async def _feedback_wanted(
             person_id=person.id,
         )
         for m, person in await _family(session, review.id)
-        if m.role == Role.YOUNG_PERSON and not await feedback.has_answered(session, m.id)
+        if deputies.is_the_young_person(m) and not await feedback.has_answered(session, m.id)
     ]
 
 
@@ -428,7 +432,7 @@ async def plan_yp_feedback(svc: Services, session: AsyncSession, review_id: int)
                 person_id=person.id,
             )
             for m, person in await _family(session, review_id)
-            if m.role == Role.YOUNG_PERSON
+            if deputies.is_the_young_person(m)
         ],
     )
 

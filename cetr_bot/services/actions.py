@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cetr_bot.domain import FAMILY_ROLES, ReviewStatus, Role
+from cetr_bot.services import deputies
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid, NotAllowed, NotFound
 from cetr_bot.services.events import action_changed
@@ -572,7 +573,8 @@ async def family_summary(svc: Services, actor: Actor) -> tuple[Role | None, list
         ).all()
         if not mine:
             return None, []
-        role = Role.YOUNG_PERSON if any(p.role == Role.YOUNG_PERSON for p in mine) else Role.FAMILY
+        young = any(deputies.is_the_young_person(p) for p in mine)
+        role = Role.YOUNG_PERSON if young else Role.FAMILY
         rows = await session.scalars(
             select(Action)
             .where(

@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cetr_bot.domain import ReviewStatus, Role
+from cetr_bot.domain import ReviewStatus
+from cetr_bot.services import deputies
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid
 from cetr_bot.services.events import review_changed
@@ -60,10 +61,21 @@ class ConsentState:
 
 
 async def consent_state(session: AsyncSession, review_id: int) -> ConsentState:
+    """The latest decisions. Only the young person's own, or a best-interests decision,
+    count: anything recorded by a deputy (someone who joined through an old "in my
+    place" link) is ignored."""
     rows = (
         await session.scalars(
             select(ConsentRecord)
-            .where(ConsentRecord.review_id == review_id)
+            .outerjoin(Participant, Participant.id == ConsentRecord.participant_id)
+            .where(
+                ConsentRecord.review_id == review_id,
+                or_(
+                    ConsentRecord.basis == BEST_INTERESTS,
+                    ConsentRecord.participant_id.is_(None),
+                    Participant.deputy_for_id.is_(None),
+                ),
+            )
             .order_by(ConsentRecord.at, ConsentRecord.id)
         )
     ).all()
@@ -146,7 +158,7 @@ async def record_best_interests(
         young = await session.scalar(
             select(Participant.id).where(
                 Participant.review_id == review_id,
-                Participant.role == Role.YOUNG_PERSON,
+                deputies.THE_YOUNG_PERSON,
                 Participant.removed_at.is_(None),
             )
         )

@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cetr_bot.domain import ReviewStatus, Role
+from cetr_bot.domain import ReviewStatus
+from cetr_bot.services import deputies
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid, NotAllowed
 from cetr_bot.storage.models import Participant, Person, Review
@@ -94,7 +95,7 @@ async def _mine(session: AsyncSession, actor: Actor) -> Participant | None:
         .join(Review, Review.id == Participant.review_id)
         .where(
             Person.telegram_user_id == actor.telegram_user_id,
-            Participant.role == Role.YOUNG_PERSON,
+            deputies.THE_YOUNG_PERSON,
             Participant.removed_at.is_(None),
             Review.status == ReviewStatus.HELD,
         )

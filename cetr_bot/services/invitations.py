@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cetr_bot.domain import ReviewStatus, ReviewType, Role
-from cetr_bot.services import throttle
+from cetr_bot.services import deputies, notices, throttle
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid, NotFound, ServiceError
 from cetr_bot.services.events import review_changed
@@ -21,7 +21,7 @@ from cetr_bot.text_safety import clean_name
 
 TOKEN_BYTES = 24  # 192 bits → 32 URL-safe characters, inside Telegram's 64.
 # Outcomes that are not guesses, so they do not count towards throttling.
-NOT_COUNTED = frozenset({"too_many_tries", "already_joined"})
+NOT_COUNTED = frozenset({"too_many_tries", "already_joined", "invite_not_for_deputy"})
 TOKEN_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
@@ -45,6 +45,8 @@ class Joined:
     location: str | None
     name: str | None
     held: bool = False
+    deputy_for: Role | None = None  # standing in for someone in this role
+    awaiting_approval: bool = False  # a panel deputy: no pack until a coordinator approves
 
 
 def hash_token(token: str) -> str:
@@ -156,6 +158,14 @@ async def _redeem(
     participant.joined_at = svc.now()
     audit(session, "joined", actor=actor, review_id=review.id, participant_id=participant.id)
     await session.flush()
+    await notices.tell_coordinators(
+        svc,
+        session,
+        notices.JOINED,
+        review_id=review.id,
+        key=f"p{participant.id}",
+        payload={"participant_id": participant.id},
+    )
     await review_changed(svc, session, review.id, reason="joined")
     return await _joined(session, review.id, participant, person)
 
@@ -171,6 +181,8 @@ def _why_not(
         if person is not None and participant.person_id == person.id:
             return Invalid("already_joined")
         return Invalid("invite_used")
+    if participant.role == Role.YOUNG_PERSON and participant.deputy_for_id is not None:
+        return Invalid("invite_not_for_deputy")  # an old "in my place" link of the young person
     if review.status == ReviewStatus.CANCELLED:
         return Invalid("invite_review_closed")
     if invitation.revoked_at is not None or participant.removed_at is not None:
@@ -206,6 +218,11 @@ async def _joined(
     session: AsyncSession, review_id: int, participant: Participant, person: Person
 ) -> Joined:
     review = await load_review(session, review_id)
+    stands_for = (
+        await session.get(Participant, participant.deputy_for_id)
+        if participant.deputy_for_id is not None
+        else None
+    )
     return Joined(
         review_id=review.id,
         participant_id=participant.id,
@@ -214,6 +231,8 @@ async def _joined(
         at=review.scheduled_at,
         location=review.location,
         name=person.preferred_name,
+        deputy_for=Role(stands_for.role) if stands_for is not None else None,
+        awaiting_approval=deputies.awaiting_approval(participant),
     )
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cetr_bot.domain import ReviewStatus, ReviewType, Role
 from cetr_bot.parsing import parse_date, parse_id
-from cetr_bot.services import consent, safeguarding
+from cetr_bot.services import consent, deputies, safeguarding
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid, NotAllowed, ServiceError
 from cetr_bot.services.events import review_changed
@@ -241,7 +241,7 @@ async def _walk(svc: Services, session: AsyncSession, row: WalkRow) -> Walk | No
         progress = PrepProgress(participant_id=participant.id, active=False)
         session.add(progress)
     answers = await session.scalars(_ANSWERS, {"participant_id": participant.id})
-    is_young = participant.role == Role.YOUNG_PERSON
+    is_young = deputies.is_the_young_person(participant)  # consent is theirs alone
     return Walk(
         participant=participant,
         review=review,
@@ -769,9 +769,11 @@ class ConsentView:
 async def consent_view(svc: Services, actor: Actor) -> ConsentView:
     """/consent: the young person's decisions now, to keep or change."""
     async with svc.db.transaction() as session:
-        mine = [
+        places = [
             m for m in await safeguarding.memberships(session, actor) if m.role is Role.YOUNG_PERSON
         ]
+        own = await deputies.own_places(session, [m.participant_id for m in places])
+        mine = [m for m in places if m.participant_id in own]
         if not mine:
             raise Invalid("consent_young_person_only")
         # The next review if one is booked, else the one just held.
@@ -825,6 +827,7 @@ class ParticipantAnswers:
     submitted_at: datetime | None
     changed_after_submit: bool
     lines: list[AnswerLine]
+    deputy: bool = False  # standing in for someone: their own answers, never the other's
 
 
 @dataclass(frozen=True)
@@ -840,7 +843,12 @@ async def answers_for_panel(svc: Services, session: AsyncSession, review_id: int
     with their consent or a best-interests decision. The gate lives here, once."""
     state = await consent.consent_state(session, review_id)
     everyone = await _answers(svc, session, review_id, submitted_only=True)
-    shown = [p for p in everyone if p.role is not Role.YOUNG_PERSON or state.share_allowed]
+    # A deputy who joined as the young person (an old link) does not speak for them.
+    shown = [
+        p
+        for p in everyone
+        if p.role is not Role.YOUNG_PERSON or (state.share_allowed and not p.deputy)
+    ]
     return PanelAnswers(review_id, state, shown, len(shown) < len(everyone))
 
 
@@ -877,6 +885,7 @@ async def _answers(
                 progress.submitted_at,
                 progress.changed_after_submit_at is not None,
                 [_line(walk, q, n) for n, q in enumerate(walk.questions, 1)],
+                deputy=walk.participant.deputy_for_id is not None,
             )
         )
     return result

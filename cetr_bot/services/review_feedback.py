@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cetr_bot.domain import ReviewStatus, Role
-from cetr_bot.services import flows
+from cetr_bot.services import deputies, flows
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid, NotAllowed, NotFound
 from cetr_bot.storage.models import Participant, Person, Review
@@ -41,6 +41,7 @@ async def _may_write(svc: Services, session: AsyncSession, actor: Actor, review_
         .where(
             Participant.review_id == review_id,
             Participant.role == Role.PANEL_CHAIR,
+            deputies.TRUSTED,  # a deputy chair only once approved
             Participant.removed_at.is_(None),
             Person.telegram_user_id == actor.telegram_user_id,
         )
@@ -123,7 +124,7 @@ async def young_persons(session: AsyncSession, actor: Actor) -> tuple[Participan
             .join(Review, Review.id == Participant.review_id)
             .where(
                 Person.telegram_user_id == actor.telegram_user_id,
-                Participant.role == Role.YOUNG_PERSON,
+                deputies.THE_YOUNG_PERSON,
                 Participant.removed_at.is_(None),
                 Review.status == ReviewStatus.HELD,
             )

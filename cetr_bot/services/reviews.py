@@ -20,7 +20,7 @@ from cetr_bot.rules import (
     commissioner_body,
     required_roles,
 )
-from cetr_bot.services import attendance, preparation, reminders, teams
+from cetr_bot.services import attendance, deputies, preparation, reminders, teams
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid, NotFound
 from cetr_bot.services.events import review_changed
@@ -40,6 +40,8 @@ class ParticipantLine:
     joined: bool
     name: str | None
     invited_at: datetime
+    deputy_for: int | None = None  # the participant they stand in for
+    awaiting_approval: bool = False  # a panel deputy: no pack until /approve
 
 
 @dataclass(frozen=True)
@@ -335,6 +337,8 @@ async def review_detail(svc: Services, actor: Actor, review_id: int) -> ReviewDe
                 joined=p.person_id is not None,
                 name=p.person.preferred_name if p.person else None,
                 invited_at=p.created_at,
+                deputy_for=p.deputy_for_id,
+                awaiting_approval=deputies.awaiting_approval(p),
             )
             for p in review.participants
             if p.removed_at is None

@@ -28,6 +28,7 @@ from cetr_bot.telegram.handlers import (
     attendance,
     common,
     coordinator,
+    deputies,
     feedback,
     gate,
     pack,
@@ -110,6 +111,7 @@ def register_handlers(app: Application) -> None:
     feedback.register(app, guarded)
     review_feedback.register(app, guarded)
     admin.register(app, guarded)
+    deputies.register(app, guarded)
     app.add_handler(CallbackQueryHandler(guarded(coordinator.unknown_button)))
     app.add_handler(MessageHandler(private & filters.COMMAND, guarded(common.unknown_command)))
     app.add_handler(MessageHandler(private & filters.TEXT, guarded(common.on_text)))

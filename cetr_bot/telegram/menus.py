@@ -36,6 +36,7 @@ COORDINATOR_COMMANDS = (
     "addaction",
     "reportsent",
     "bestinterests",
+    "approve",
     "pack",
     "writefeedback",
 )

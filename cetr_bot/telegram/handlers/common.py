@@ -24,7 +24,11 @@ from cetr_bot.telegram.replies import Context, actor_of, say, say_error, service
 log = logging.getLogger(__name__)
 
 
-def joined_template(role: Role) -> str:
+def joined_template(role: Role, *, deputy: bool = False) -> str:
+    if deputy:
+        return "start/joined_deputy"
+    if role is Role.SUPPORTER:
+        return "start/joined_supporter"
     if role is Role.YOUNG_PERSON:
         return "start/joined_young_person"
     if role in FAMILY_ROLES:
@@ -46,9 +50,10 @@ async def start(update: Update, context: Context) -> None:
         await say(
             update,
             context,
-            joined_template(joined.role),
+            joined_template(joined.role, deputy=joined.deputy_for is not None),
             name=joined.name,
             role=joined.role,
+            joined=joined,
             at=joined.at,
             review_type=joined.review_type,
         )
