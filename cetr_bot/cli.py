@@ -12,10 +12,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
 
+from cetr_bot import logging_setup
 from cetr_bot.config import ConfigError, Settings, load_settings
 from cetr_bot.domain import Role, parse_review_type, parse_role
 from cetr_bot.parsing import parse_date, parse_local_datetime
-from cetr_bot.services import actions, invitations, reviews
+from cetr_bot.services import actions, invitations, reviews, teams
 from cetr_bot.services.context import Actor, Services
 from cetr_bot.services.errors import ServiceError
 from cetr_bot.text import Texts
@@ -50,10 +51,14 @@ def build_parser() -> Parser:
     revoke = sub.add_parser("revoke", help="withdraw an invitation that has not been used")
     revoke.add_argument("participant_id", type=int)
     _action_parsers(sub)
+    _team_parsers(sub)
     pack = sub.add_parser("pack", help="write a review's panel pack (HTML) to a file")
     pack.add_argument("review_id", type=int)
     pack.add_argument(
         "-o", "--output", required=True, help="file to write: pack.html, or pack.pdf for a PDF"
+    )
+    pack.add_argument(
+        "--for", dest="for_participant", type=int, help="only if this participant may read it"
     )
     return parser
 
@@ -72,6 +77,47 @@ def _action_parsers(sub: Any) -> None:
     show.add_argument("action_id", type=int)
 
 
+def _user_id(value: str) -> int:
+    try:
+        return teams.validate_user_id(value)
+    except ServiceError:
+        raise argparse.ArgumentTypeError(f"not a Telegram user id: {value!r}") from None
+
+
+def _team_name(value: str) -> str:
+    try:
+        return teams.validate_name(value)
+    except ServiceError:
+        raise argparse.ArgumentTypeError(
+            f"not a team name (one word, up to 40 letters, numbers, . - _): {value!r}"
+        ) from None
+
+
+def _team_parsers(sub: Any) -> None:
+    team = sub.add_parser("team", help="commissioning teams (each sees only its own reviews)")
+    team_sub = team.add_subparsers(dest="team_command", required=True, parser_class=Parser)
+    team_sub.add_parser("add", help="set up a team").add_argument("name", type=_team_name)
+    team_sub.add_parser("list", help="the teams, their coordinators and reviews")
+    coordinator = sub.add_parser("coordinator", help="who coordinates for which team")
+    coordinator_sub = coordinator.add_subparsers(
+        dest="coordinator_command", required=True, parser_class=Parser
+    )
+    add = coordinator_sub.add_parser("add", help="make someone a coordinator of a team")
+    add.add_argument("telegram_id", type=_user_id)
+    add.add_argument("--team", required=True, type=_team_name)
+    remove = coordinator_sub.add_parser("remove", help="from every team, or from --team only")
+    remove.add_argument("telegram_id", type=_user_id)
+    remove.add_argument("--team", type=_team_name)
+    admin = sub.add_parser("admin", help="administrators (they manage teams, see no review)")
+    admin_sub = admin.add_subparsers(dest="admin_command", required=True, parser_class=Parser)
+    admin_sub.add_parser("add", help="add an administrator").add_argument(
+        "telegram_id", type=_user_id
+    )
+    admin_sub.add_parser("remove", help="remove an administrator").add_argument(
+        "telegram_id", type=_user_id
+    )
+
+
 def _review_parsers(sub: Any) -> None:
     review = sub.add_parser("review", help="set up and look at reviews")
     review_sub = review.add_subparsers(dest="review_command", required=True, parser_class=Parser)
@@ -82,10 +128,15 @@ def _review_parsers(sub: Any) -> None:
     add.add_argument("--where", help="venue or video link")
     add.add_argument("--dob", help="date of birth, YYYY-MM-DD")
     add.add_argument("--admitted", help="admission date, YYYY-MM-DD")
+    add.add_argument(
+        "--team", type=_team_name, help="the team it belongs to (needed when there are several)"
+    )
     review_sub.add_parser("list", help="upcoming reviews")
     held = review_sub.add_parser("held", help="mark a review as held")
     held.add_argument("review_id", type=int)
-    held.add_argument("--on", help="the date it was held, YYYY-MM-DD (default today)")
+    held.add_argument(
+        "--on", help="the date it was held, YYYY-MM-DD (default today, once it has started)"
+    )
     show = review_sub.add_parser("show", help="one review in full")
     show.add_argument("review_id", type=int)
 
@@ -103,10 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
-    logging.basicConfig(
-        level=logging.INFO if args.command == "run" else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    logging_setup.configure(logging.INFO if args.command == "run" else logging.WARNING)
     if args.command == "run":
         return _run(settings)
     if args.command == "demo":
@@ -123,6 +171,9 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         "revoke": lambda svc, texts: _revoke(svc, texts, args),
         "action": lambda svc, texts: _action(svc, texts, args),
         "pack": lambda svc, texts: _pack(svc, texts, args),
+        "team": lambda svc, texts: _team(svc, texts, args),
+        "coordinator": lambda svc, texts: _coordinator(svc, texts, args),
+        "admin": lambda svc, texts: _admin(svc, texts, args),
     }
     return asyncio.run(_with_services(settings, handlers[args.command]))
 
@@ -179,7 +230,8 @@ async def _learn_username(svc: Services) -> None:
     from telegram.error import TelegramError
 
     try:
-        bot = Bot(svc.settings.bot_token, base_url=f"{svc.settings.telegram_api_url}/bot")
+        token = svc.settings.bot_token.get_secret_value()
+        bot = Bot(token, base_url=f"{svc.settings.telegram_api_url}/bot")
         async with bot:
             svc.bot_username = bot.username
     except (TelegramError, OSError):
@@ -212,6 +264,7 @@ async def _review(svc: Services, texts: Texts, args: argparse.Namespace) -> int:
             location=args.where,
             date_of_birth=_date_arg(args.dob, "--dob"),
             admitted_on=_date_arg(args.admitted, "--admitted"),
+            team=args.team,
         )
         print(result.review_id)
         for warning in result.warnings:
@@ -222,8 +275,9 @@ async def _review(svc: Services, texts: Texts, args: argparse.Namespace) -> int:
             )
         return 0
     if args.review_command == "held":
-        on = _date_arg(args.on, "--on") or svc.now().astimezone(svc.settings.zone).date()
-        await actions.mark_held(svc, CLI, review_id=args.review_id, held_on=on)
+        on = await actions.mark_held(
+            svc, CLI, review_id=args.review_id, held_on=_date_arg(args.on, "--on")
+        )
         print(texts.plain("actions/held", review_id=args.review_id, held_on=on))
         return 0
     if args.review_command == "list":
@@ -272,7 +326,9 @@ async def _action(svc: Services, texts: Texts, args: argparse.Namespace) -> int:
 async def _pack(svc: Services, texts: Texts, args: argparse.Namespace) -> int:
     from cetr_bot.services import pack
 
-    current = await pack.pack_for(svc, CLI, review_id=args.review_id)
+    current = await pack.pack_for(
+        svc, CLI, review_id=args.review_id, for_participant=args.for_participant
+    )
     try:
         html = pack.render(texts, current)
         target = Path(args.output)
@@ -289,4 +345,37 @@ async def _pack(svc: Services, texts: Texts, args: argparse.Namespace) -> int:
 async def _revoke(svc: Services, texts: Texts, args: argparse.Namespace) -> int:
     await invitations.revoke_invitation(svc, CLI, participant_id=args.participant_id)
     print(texts.plain("coordinator/revoked"))
+    return 0
+
+
+async def _team(svc: Services, texts: Texts, args: argparse.Namespace) -> int:
+    if args.team_command == "add":
+        name = await teams.add_team(svc, CLI, args.name)
+        print(texts.plain("admin/team_added", name=name))
+        return 0
+    print(texts.plain("admin/teams", teams=await teams.list_teams(svc, CLI)))
+    return 0
+
+
+async def _coordinator(svc: Services, texts: Texts, args: argparse.Namespace) -> int:
+    user_id = args.telegram_id
+    if args.coordinator_command == "add":
+        name = await teams.add_coordinator(svc, CLI, telegram_user_id=user_id, team=args.team)
+        print(texts.plain("admin/coordinator_added", user_id=user_id, name=name))
+        return 0
+    removed = await teams.remove_coordinator(svc, CLI, telegram_user_id=user_id, team=args.team)
+    print(
+        texts.plain("admin/coordinator_removed", user_id=user_id, team=args.team, removed=removed)
+    )
+    return 0
+
+
+async def _admin(svc: Services, texts: Texts, args: argparse.Namespace) -> int:
+    user_id = args.telegram_id
+    if args.admin_command == "add":
+        await teams.add_admin(svc, CLI, telegram_user_id=user_id)
+        print(texts.plain("admin/admin_added", user_id=user_id))
+        return 0
+    removed = await teams.remove_admin(svc, CLI, telegram_user_id=user_id)
+    print(texts.plain("admin/admin_removed", user_id=user_id, removed=removed))
     return 0

@@ -7,7 +7,7 @@ from functools import cached_property
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_API_URL = "https://api.telegram.org"
@@ -20,7 +20,8 @@ class ConfigError(Exception):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
-    bot_token: str | None = None
+    # A secret: repr, errors and logs show it as '**********' (get_secret_value() to use it).
+    bot_token: SecretStr | None = None
     bot_username: str | None = None
     database_url: str = "sqlite+aiosqlite:///./cetr.db"
     timezone: str = "Europe/London"
@@ -38,6 +39,8 @@ class Settings(BaseSettings):
     adult_age: int = Field(18, ge=16, le=25)
     bad_token_limit: int = Field(5, ge=1, le=100)
     bad_token_window_minutes: int = Field(15, ge=1, le=1440)
+    # Wrong links from everyone together in that window before all redemption pauses.
+    bad_token_global_limit: int = Field(50, ge=1, le=100_000)
     quiet_hours_start: time = time(20, 0)
     quiet_hours_end: time = time(8, 0)
 

@@ -37,6 +37,8 @@ class Role(StrEnum):
     SCHOOL = "school"
     YOUTH_OFFENDING_TEAM = "youth-offending-team"
     ADVOCATE = "advocate"
+    # Comes with (or speaks up for) the young person: no consent powers, never their answers.
+    SUPPORTER = "supporter"
     VCSE = "vcse"
     VIRTUAL_SCHOOL = "virtual-school"
     TRANSITIONS = "transitions"

@@ -52,3 +52,19 @@ def local_to_utc(naive: datetime, zone: ZoneInfo) -> datetime | None:
     aware = naive.replace(tzinfo=zone)
     back = aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
     return aware.astimezone(UTC) if back == naive else None
+
+
+MAX_ID_DIGITS = 9  # ids are database keys; nine digits is far more than we will ever have
+_ID = re.compile(rf"[0-9]{{1,{MAX_ID_DIGITS}}}", re.ASCII)
+
+
+def parse_id(text: str | None, *, prefixes: str = "#") -> int | None:
+    """A typed or button-borne id: ASCII digits only, bounded length, else None.
+
+    `str.isdigit()` accepts "²" and other digits that int() rejects; this does not.
+    Leading `prefixes` characters (e.g. "#", or "#Aa" for action numbers) are ignored.
+    """
+    if text is None:
+        return None
+    cleaned = text.strip().lstrip(prefixes)
+    return int(cleaned) if _ID.fullmatch(cleaned) else None

@@ -19,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from cetr_bot.rules import RuleWarning
+from cetr_bot.text_safety import clean_text
 
 MESSAGES = Path(__file__).resolve().parents[1] / "messages"
 _TAG = re.compile(r"<[^>]+>")
@@ -36,6 +37,7 @@ class Texts:
             trim_blocks=True,
             lstrip_blocks=True,
             undefined=StrictUndefined,
+            finalize=shown,
         )
         self.env.filters.update(
             when=self.when,
@@ -51,7 +53,7 @@ class Texts:
         )
         self.env.globals["zone"] = str(zone)
         # Labels are plain text (buttons), so no HTML escaping there.
-        self.plain_env = Environment(autoescape=False, undefined=StrictUndefined)
+        self.plain_env = Environment(autoescape=False, undefined=StrictUndefined, finalize=shown)
         self.plain_env.filters.update(when=self.when, day=self.day, time=self.clock)
 
     @cached_property
@@ -93,6 +95,14 @@ class Texts:
 
     def clock(self, moment: datetime) -> str:
         return f"{self.local(moment):%H:%M}"
+
+
+def shown(value: Any) -> Any:
+    """Every value a template shows (names, answers, places stored before cleaning
+    existed) loses control and bidirectional-override characters on the way out."""
+    if isinstance(value, Markup):
+        return Markup(clean_text(str(value)))
+    return clean_text(value) if isinstance(value, str) else value
 
 
 def to_plain(text: str) -> str:

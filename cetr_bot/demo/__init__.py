@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from cetr_bot.config import Settings
 from cetr_bot.runner import BotRunner, open_services
 from cetr_bot.sandbox import Sandbox, SandboxClient, SandboxUser, SentMessage, start_sandbox
@@ -102,7 +104,7 @@ async def run_demo(workdir: Path | None = None) -> int:
     sandbox = await start_sandbox()
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,
-        bot_token=sandbox.token,
+        bot_token=SecretStr(sandbox.token),
         telegram_api_url=sandbox.url,
         database_url=f"sqlite:///{folder / 'demo.db'}",
         coordinator_ids=[COORDINATOR],

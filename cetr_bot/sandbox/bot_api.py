@@ -81,6 +81,7 @@ class BotApi:
             "editMessageReplyMarkup": self.edit_message_reply_markup,
             "deleteMessage": self.delete_message,
             "answerCallbackQuery": self.answer_callback_query,
+            "leaveChat": self.leave_chat,
             "getFile": self.get_file,
             "sendChatAction": self.send_chat_action,
             "setChatMenuButton": self.set_chat_menu_button,
@@ -109,6 +110,8 @@ class BotApi:
         """Blocked users and flood control apply to every send and edit."""
         if chat_id in self.state.faults.blocked_chats:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if chat_id in self.state.left_chats:
+            raise ApiError(403, "Forbidden: bot is not a member of the group chat")
         self.state.rate.admit(self.state.faults, chat_id)
 
     def _message_text(self, p: Params) -> tuple[str, str | None, ParsedText]:
@@ -393,6 +396,12 @@ class BotApi:
             "cache_time": p.get_int("cache_time") or 0,
         }
         self.state.answer_query(p.get_text("callback_query_id") or "", answer)
+        return True
+
+    async def leave_chat(self, call: Call) -> bool:
+        chat_id = call.params.chat_id()
+        self.state.chat(chat_id)
+        self.state.leave(chat_id)
         return True
 
     async def get_file(self, call: Call) -> dict[str, Any]:

@@ -172,6 +172,11 @@ class SandboxClient:
     async def document(self, chat_id: int, message_id: int) -> bytes:
         return (await self.request("GET", f"/sandbox/documents/{chat_id}/{message_id}")).content
 
+    async def left_chats(self) -> list[int]:
+        """The group chats the bot has left (with leaveChat), in order."""
+        result: list[int] = (await self.request("GET", "/sandbox/left_chats")).json()
+        return result
+
     async def calls(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = (await self.request("GET", "/sandbox/calls")).json()
         return result
@@ -188,21 +193,45 @@ def _reason(response: httpx.Response) -> str:
 
 
 class SandboxUser:
-    """A simulated Telegram user chatting privately with the bot (chat id == user id)."""
+    """A simulated Telegram user chatting privately with the bot (chat id == user id),
+    or writing in a group or channel (see in_group)."""
 
     def __init__(
-        self, client: SandboxClient, user_id: int, first_name: str, username: str | None
+        self,
+        client: SandboxClient,
+        user_id: int,
+        first_name: str,
+        username: str | None,
+        *,
+        chat_id: int | None = None,
+        chat_type: str | None = None,
     ) -> None:
         self.client = client
         self.user_id = user_id
         self.first_name = first_name
         self.username = username
+        self.chat_id = user_id if chat_id is None else chat_id
+        self.chat_type = chat_type or ("private" if chat_id is None else "group")
         # Chat version after which bot messages count as "new" for wait_for/ask/tap.
         self._mark = 0
 
+    def in_group(self, chat_id: int, chat_type: str = "group") -> SandboxUser:
+        """The same user writing in a group, supergroup or channel (negative chat id)."""
+        return SandboxUser(
+            self.client,
+            self.user_id,
+            self.first_name,
+            self.username,
+            chat_id=chat_id,
+            chat_type=chat_type,
+        )
+
     @property
     def _who(self) -> dict[str, Any]:
-        return {"first_name": self.first_name, "username": self.username}
+        who: dict[str, Any] = {"first_name": self.first_name, "username": self.username}
+        if self.chat_id != self.user_id:
+            who |= {"chat_id": self.chat_id, "chat_type": self.chat_type}
+        return who
 
     async def _post(self, action: str, body: dict[str, Any]) -> dict[str, Any]:
         path = f"/sandbox/users/{self.user_id}/{action}"
@@ -215,6 +244,10 @@ class SandboxUser:
     async def send(self, text: str) -> dict[str, Any]:
         """Send a text message (commands get a bot_command entity)."""
         return await self._post("send", {"text": text})
+
+    async def edit(self, message_id: int, text: str) -> dict[str, Any]:
+        """Edit a message this user sent (its id is in send()'s result)."""
+        return await self._post("edit", {"message_id": message_id, "text": text})
 
     async def send_media(self, kind: str) -> dict[str, Any]:
         """Send a sticker, photo, location, voice, document or contact."""
@@ -235,7 +268,7 @@ class SandboxUser:
     async def _latest_with_buttons(self) -> SentMessage:
         candidates = [m for m in await self.messages() if m.buttons and not m.deleted]
         if not candidates:
-            raise AssertionError(f"no bot message with inline buttons in chat {self.user_id}")
+            raise AssertionError(f"no bot message with inline buttons in chat {self.chat_id}")
         return candidates[-1]
 
     async def messages(self) -> list[SentMessage]:
@@ -299,7 +332,7 @@ class SandboxUser:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise AssertionError(
-                    f"expected {count} new bot message(s) in chat {self.user_id} within "
+                    f"expected {count} new bot message(s) in chat {self.chat_id} within "
                     f"{timeout}s, got {len(changed)}: {[m.plain for m in changed]}"
                 )
             await self._wait(version, remaining)
@@ -316,14 +349,14 @@ class SandboxUser:
         while (newer := await self._wait(version, quiet)) > version:
             version = newer
             if loop.time() > deadline:
-                raise AssertionError(f"chat {self.user_id} never went quiet in {timeout}s")
+                raise AssertionError(f"chat {self.chat_id} never went quiet in {timeout}s")
         version, messages = await self._state()
         changed = [m for m in messages if m.version > self._mark]
         self._mark = max(self._mark, version)
         return changed
 
     async def _state(self) -> tuple[int, list[SentMessage]]:
-        path = f"/sandbox/chats/{self.user_id}/state"
+        path = f"/sandbox/chats/{self.chat_id}/state"
         data = (await self.client.request("GET", path)).json()
         return int(data["version"]), [SentMessage.from_dict(m) for m in data["messages"]]
 
@@ -331,7 +364,7 @@ class SandboxUser:
         """Server-side long poll: returns the chat version once it moves past after_version."""
         response = await self.client.request(
             "GET",
-            f"/sandbox/chats/{self.user_id}/wait",
+            f"/sandbox/chats/{self.chat_id}/wait",
             params={"after_version": after_version, "timeout": seconds},
             http_timeout=seconds + 10.0,
         )

@@ -167,10 +167,36 @@ def _user_fields(body: dict[str, Any]) -> dict[str, Any]:
     return {"first_name": body.get("first_name"), "username": body.get("username")}
 
 
+def _chat_fields(sandbox: Sandbox, body: dict[str, Any]) -> dict[str, Any]:
+    """The group a simulated user writes in (created on first use), if any."""
+    chat_id = body.get("chat_id")
+    if chat_id is None:
+        return {}
+    chat_id = int(chat_id)
+    if body.get("chat_type") or not sandbox.is_group(chat_id):
+        sandbox.add_group(
+            chat_id, str(body.get("chat_type") or "group"), str(body.get("title") or "")
+        )
+    return {"chat_id": chat_id}
+
+
 async def _user_send(sandbox: Sandbox, request: web.Request) -> Any:
     body = await _json(request)
     user_id = int(request.match_info["user_id"])
-    return sandbox.user_send(user_id, str(body.get("text", "")), **_user_fields(body))
+    return sandbox.user_send(
+        user_id, str(body.get("text", "")), **_user_fields(body), **_chat_fields(sandbox, body)
+    )
+
+
+async def _user_edit(sandbox: Sandbox, request: web.Request) -> Any:
+    body = await _json(request)
+    return sandbox.user_edit(
+        int(request.match_info["user_id"]),
+        int(body["message_id"]),
+        str(body.get("text", "")),
+        **_user_fields(body),
+        **_chat_fields(sandbox, body),
+    )
 
 
 async def _user_press(sandbox: Sandbox, request: web.Request) -> Any:
@@ -181,13 +207,16 @@ async def _user_press(sandbox: Sandbox, request: web.Request) -> Any:
         str(body["data"]),
         forge=bool(body.get("forge", False)),
         **_user_fields(body),
+        **_chat_fields(sandbox, body),
     )
 
 
 async def _user_send_media(sandbox: Sandbox, request: web.Request) -> Any:
     body = await _json(request)
     user_id = int(request.match_info["user_id"])
-    return sandbox.user_send_media(user_id, str(body.get("kind", "")), **_user_fields(body))
+    return sandbox.user_send_media(
+        user_id, str(body.get("kind", "")), **_user_fields(body), **_chat_fields(sandbox, body)
+    )
 
 
 async def _user_answers(sandbox: Sandbox, request: web.Request) -> Any:
@@ -232,6 +261,10 @@ async def _faults(sandbox: Sandbox, request: web.Request) -> Any:
     return sandbox.faults.to_json()
 
 
+async def _left_chats(sandbox: Sandbox, request: web.Request) -> Any:
+    return list(sandbox.left_chats)
+
+
 async def _calls(sandbox: Sandbox, request: web.Request) -> Any:
     return [call._asdict() for call in sandbox.calls]
 
@@ -251,6 +284,7 @@ def build_app(sandbox: Sandbox) -> web.Application:
         ("GET", "/sandbox/health", _health),
         ("POST", "/sandbox/users/{user_id}/send", _user_send),
         ("POST", "/sandbox/users/{user_id}/press", _user_press),
+        ("POST", "/sandbox/users/{user_id}/edit", _user_edit),
         ("POST", "/sandbox/users/{user_id}/send_media", _user_send_media),
         ("GET", "/sandbox/users/{user_id}/answers", _user_answers),
         ("GET", "/sandbox/chats/{chat_id}/messages", _chat_messages),
@@ -262,6 +296,7 @@ def build_app(sandbox: Sandbox) -> web.Application:
         ("POST", "/sandbox/faults", _faults),
         ("DELETE", "/sandbox/faults", _faults),
         ("GET", "/sandbox/calls", _calls),
+        ("GET", "/sandbox/left_chats", _left_chats),
     ]
     for http_method, path, func in routes:
         add(http_method, path, _sandbox_route(func))

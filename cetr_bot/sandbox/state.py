@@ -23,6 +23,7 @@ from .media import StoredFile, user_media
 __all__ = ["ApiCall", "BotMessage", "SandboxState"]
 
 _COMMAND_RE = re.compile(r"^/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?")
+_GROUP_TYPES = frozenset({"group", "supergroup", "channel"})
 _CONFLICT = (
     "Conflict: terminated by other getUpdates request; "
     "make sure that only one bot instance is running"
@@ -147,6 +148,8 @@ class SandboxState:
         self.closing = False
         self.active_polls = 0  # getUpdates requests currently waiting (handy in tests)
         self._users: dict[int, dict[str, Any]] = {}
+        self._groups: dict[int, dict[str, Any]] = {}  # group/supergroup/channel chats
+        self.left_chats: list[int] = []  # chats the bot left (leaveChat), in order
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._query_ids = itertools.count(4_100_000_000_000_000_001)
@@ -154,6 +157,7 @@ class SandboxState:
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._messages: dict[int, dict[int, BotMessage]] = {}
         self._user_messages: dict[int, set[int]] = {}
+        self._user_texts: dict[tuple[int, int], int] = {}  # (chat, message id) -> date sent
         self._queries: dict[str, _Query] = {}
         self._answers: dict[int, list[dict[str, Any]]] = {}
         self._files: dict[str, StoredFile] = {}
@@ -173,7 +177,9 @@ class SandboxState:
         }
 
     def chat(self, chat_id: int) -> dict[str, Any]:
-        """Private chat object; raises Telegram's 400 if the user never wrote to the bot."""
+        """Chat object; raises Telegram's 400 if the user never wrote to the bot."""
+        if chat_id in self._groups:
+            return dict(self._groups[chat_id])
         user = self._users.get(chat_id)
         if user is None:
             raise ApiError(400, "Bad Request: chat not found")
@@ -199,6 +205,27 @@ class SandboxState:
         if username:
             user["username"] = username
         return dict(user)
+
+    def add_group(self, chat_id: int, chat_type: str = "group", title: str = "") -> None:
+        """A group, supergroup or channel the bot is in (chat ids are negative)."""
+        if chat_id >= 0 or chat_type not in _GROUP_TYPES:
+            raise SandboxError("group chats have negative ids and type group/supergroup/channel")
+        known = self._groups.get(chat_id)
+        if known is not None and known["type"] != chat_type:
+            raise SandboxError(f"chat {chat_id} is a {known['type']}")
+        self._groups[chat_id] = {"id": chat_id, "type": chat_type, "title": title or "A group"}
+
+    def is_group(self, chat_id: int) -> bool:
+        return chat_id in self._groups
+
+    def leave(self, chat_id: int) -> None:
+        """leaveChat: the bot is no longer in the group; sends there fail with 403."""
+        if chat_id not in self._groups:
+            raise ApiError(400, "Bad Request: chat member status can't be changed in private chats")
+        if chat_id in self.left_chats:
+            raise ApiError(403, "Forbidden: bot is not a member of the group chat")
+        self.left_chats.append(chat_id)
+        self.bump(chat_id)
 
     # ----- versions and waiting ---------------------------------------------------
 
@@ -369,17 +396,33 @@ class SandboxState:
 
     # ----- simulated users --------------------------------------------------------
 
-    def _user_message(self, user: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
-        chat_id = user["id"]
+    def _user_message(
+        self, user: dict[str, Any], body: dict[str, Any], chat_id: int | None = None
+    ) -> dict[str, Any]:
+        chat_id = user["id"] if chat_id is None else chat_id
         message_id = self.next_message_id(chat_id)
         self._user_messages.setdefault(chat_id, set()).add(message_id)
+        self._user_texts[(chat_id, message_id)] = _now()
+        chat = self.chat(chat_id)
+        author: dict[str, Any] = {"sender_chat": chat} if chat["type"] == "channel" else {}
         return {
             "message_id": message_id,
             "date": _now(),
-            "chat": self.chat(chat_id),
-            "from": user,
+            "chat": chat,
+            **(author or {"from": user}),
             **body,
         }
+
+    def _message_update(self, chat_id: int | None, message: dict[str, Any]) -> dict[str, Any]:
+        channel = chat_id is not None and self._groups.get(chat_id, {}).get("type") == "channel"
+        return {"channel_post" if channel else "message": message}
+
+    def _text_body(self, text: str) -> dict[str, Any]:
+        body: dict[str, Any] = {"text": text}
+        match = _COMMAND_RE.match(text)
+        if match:
+            body["entities"] = [{"type": "bot_command", "offset": 0, "length": match.end()}]
+        return body
 
     def user_send(
         self,
@@ -388,17 +431,46 @@ class SandboxState:
         *,
         first_name: str | None = None,
         username: str | None = None,
+        chat_id: int | None = None,
     ) -> dict[str, Any]:
-        """A user writes to the bot; commands get a bot_command entity like on Telegram."""
+        """A user writes to the bot (privately, or in a group chat_id added with
+        add_group); commands get a bot_command entity like on Telegram."""
         if not text or not text.strip():
             raise SandboxError("Telegram clients cannot send an empty message")
         user = self._register_user(user_id, first_name, username)
-        body: dict[str, Any] = {"text": text}
-        match = _COMMAND_RE.match(text)
-        if match:
-            body["entities"] = [{"type": "bot_command", "offset": 0, "length": match.end()}]
-        message = self._user_message(user, body)
-        return self._delivered_to_bot(user_id, {"message": message}, message["message_id"])
+        message = self._user_message(user, self._text_body(text), chat_id)
+        update = self._message_update(chat_id, message)
+        return self._delivered_to_bot(message["chat"]["id"], update, message["message_id"])
+
+    def user_edit(
+        self,
+        user_id: int,
+        message_id: int,
+        text: str,
+        *,
+        first_name: str | None = None,
+        username: str | None = None,
+        chat_id: int | None = None,
+    ) -> dict[str, Any]:
+        """A user edits a message they sent: Telegram sends an edited_message update."""
+        if not text or not text.strip():
+            raise SandboxError("Telegram clients cannot send an empty message")
+        user = self._register_user(user_id, first_name, username)
+        chat = user_id if chat_id is None else chat_id
+        sent = self._user_texts.get((chat, message_id))
+        if sent is None:
+            raise SandboxError(f"no message {message_id} from the user in chat {chat}")
+        message = {
+            "message_id": message_id,
+            "date": sent,
+            "edit_date": _now(),
+            "chat": self.chat(chat),
+            "from": user,
+            **self._text_body(text),
+        }
+        channel = self._groups.get(chat, {}).get("type") == "channel"
+        update = {"edited_channel_post" if channel else "edited_message": message}
+        return self._delivered_to_bot(chat, update, message_id)
 
     def user_send_media(
         self,
@@ -407,6 +479,7 @@ class SandboxState:
         *,
         first_name: str | None = None,
         username: str | None = None,
+        chat_id: int | None = None,
     ) -> dict[str, Any]:
         """A user sends a sticker, photo, location, voice note, document or contact."""
         user = self._register_user(user_id, first_name, username)
@@ -414,8 +487,9 @@ class SandboxState:
             body = user_media(kind, self.add_file, user)
         except ValueError as exc:
             raise SandboxError(str(exc)) from exc
-        message = self._user_message(user, body)
-        return self._delivered_to_bot(user_id, {"message": message}, message["message_id"])
+        message = self._user_message(user, body, chat_id)
+        update = self._message_update(chat_id, message)
+        return self._delivered_to_bot(message["chat"]["id"], update, message["message_id"])
 
     def user_press(
         self,
@@ -426,12 +500,15 @@ class SandboxState:
         forge: bool = False,
         first_name: str | None = None,
         username: str | None = None,
+        chat_id: int | None = None,
     ) -> dict[str, Any]:
-        """A user taps an inline button; forge=True skips the does-it-exist check."""
+        """A user taps an inline button (on a message in chat_id, their private chat by
+        default); forge=True skips the does-it-exist check."""
         user = self._register_user(user_id, first_name, username)
-        message = self.bot_message(user_id, message_id)
+        chat = user_id if chat_id is None else chat_id
+        message = self.bot_message(chat, message_id)
         if message is None:
-            raise SandboxError(f"no bot message {message_id} in chat {user_id}")
+            raise SandboxError(f"no bot message {message_id} in chat {chat}")
         if not forge:
             _check_pressable(message, data)
         query_id = str(next(self._query_ids))
@@ -443,7 +520,7 @@ class SandboxState:
             "chat_instance": str(-(10**12) - user_id),
             "data": data,
         }
-        result = self._delivered_to_bot(user_id, {"callback_query": query}, message_id)
+        result = self._delivered_to_bot(chat, {"callback_query": query}, message_id)
         return {**result, "callback_query_id": query_id}
 
     def _query_message(self, message: BotMessage) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from icalendar import Calendar, Event
 
 from cetr_bot.config import Settings
 from cetr_bot.text import Texts
+from cetr_bot.text_safety import clean_text
 
 FILENAME = "cetr-meeting.ics"
 _LINK = re.compile(r"https://\S+")
@@ -29,7 +30,7 @@ def uid(review_id: int, settings: Settings) -> str:
 
 def video_link(location: str | None) -> str | None:
     """The first https link in the location text, if the review is by video."""
-    match = _LINK.search(location or "")
+    match = _LINK.search(clean_text(location or "", multiline=False))
     return match[0] if match else None
 
 

@@ -20,8 +20,9 @@ from telegram import InlineKeyboardMarkup
 from cetr_bot.domain import ReviewStatus, ReviewType, Role
 from cetr_bot.scheduling import calendar
 from cetr_bot.scheduling import planner as p
-from cetr_bot.services import attendance, preparation
+from cetr_bot.services import attendance, preparation, throttle
 from cetr_bot.services.context import Services
+from cetr_bot.storage.coordinators import team_scope
 from cetr_bot.storage.models import Participant, Person, Review
 from cetr_bot.storage.models_reminders import Reminder
 from cetr_bot.telegram.handlers.attendance import rsvp_keyboard
@@ -157,10 +158,12 @@ async def _supersede(
 async def _one(
     svc: Services, texts: Texts, state: _State, row: Reminder, now: datetime
 ) -> Composed:
-    from cetr_bot.scheduling import follow_up, follow_up_compose
+    from cetr_bot.scheduling import follow_up, follow_up_compose, notices_compose
 
     if row.kind in follow_up.KINDS:
         return await follow_up_compose.compose_row(svc, texts, state.session, row, now)
+    if row.kind in notices_compose.TEMPLATES:
+        return await notices_compose.compose_row(texts, state.session, row)
     if row.kind in PARTICIPANT_KINDS:
         return await _participant(texts, state, row, now)
     if row.kind == p.COORD_ATTENDANCE:
@@ -171,6 +174,8 @@ async def _one(
         return await _booking(svc, texts, state, row)
     if row.kind == p.COORD_UNREACHABLE:
         return await _unreachable(texts, state, row)
+    if row.kind == throttle.ADMIN_BAD_TOKENS:
+        return Outgoing(texts.render(f"reminders/{row.kind}", **row.payload))
     return Skip(p.SKIPPED, f"unknown kind {row.kind}")
 
 
@@ -337,6 +342,8 @@ async def _unreachable(texts: Texts, state: _State, row: Reminder) -> Composed:
         )
         .order_by(Review.scheduled_at)
     )
-    reviews = [(r.id, Role(m.role), r.scheduled_at) for m, r in rows]
+    # Only the reviews of the teams this coordinator works for.
+    scope = await team_scope(state.svc.settings, state.session, row.chat_id)
+    reviews = [(r.id, Role(m.role), r.scheduled_at) for m, r in rows if scope.allows(r.team_id)]
     text = texts.render("reminders/coord_unreachable", name=person.preferred_name, reviews=reviews)
     return Outgoing(text)

@@ -14,10 +14,12 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cetr_bot.domain import FAMILY_ROLES, PANEL_ROLES, ReviewStatus, Role
+from cetr_bot.domain import FAMILY_ROLES, PANEL_ROLES, ReviewStatus
 from cetr_bot.scheduling import planner as p
 from cetr_bot.scheduling.timeline import local_at, out_of_quiet_hours
+from cetr_bot.services import deputies
 from cetr_bot.services.context import Services
+from cetr_bot.storage.coordinators import coordinator_chats
 from cetr_bot.storage.models import Participant, Person, Review
 from cetr_bot.storage.models_actions import Action, DigestPreference, ReviewFollowUp
 from cetr_bot.storage.models_reminders import Reminder
@@ -141,7 +143,7 @@ async def _notice(
                 review_id=action.review_id,
                 payload={"action_id": action.id, "reason": reason, "version": action.version},
             )
-            for chat in svc.settings.coordinator_ids
+            for chat in await coordinator_chats(svc.settings, session, review_id=action.review_id)
         ]
     known = (
         set(
@@ -165,6 +167,7 @@ async def _wanted_for_action(
     digest = (
         await session.get(DigestPreference, owner.person.id) if owner.person is not None else None
     )
+    coordinators = await coordinator_chats(svc.settings, session, review_id=action.review_id)
     wanted = []
     for kind, day, n in action_dates(svc, action):
         base = f"{kind}:a{action.id}:{day.isoformat()}:{n}"
@@ -178,7 +181,7 @@ async def _wanted_for_action(
                     review_id=action.review_id,
                     payload={"action_id": action.id},
                 )
-                for chat in svc.settings.coordinator_ids
+                for chat in coordinators
             ]
         elif _reachable(owner.person) and digest is None:
             assert owner.person is not None
@@ -289,10 +292,14 @@ async def _pack_wanted(svc: Services, session: AsyncSession, review: Review) -> 
         if current.fingerprint != await pack.last_fingerprint(session, review.id):
             tag, when = f"v{current.version}", now
     recipients: list[tuple[int, int | None, int | None]] = [
-        (chat, None, None) for chat in svc.settings.coordinator_ids
+        (chat, None, None)
+        for chat in await coordinator_chats(svc.settings, session, review_id=review.id)
     ]
-    if allowed:
-        recipients += await _panel(session, review.id)
+    recipients += [
+        (chat, m.id, person_id)
+        for chat, m, person_id in await _panel(session, review.id)
+        if pack.access(coordinator=False, places=[m], consent_given=allowed) == pack.READ
+    ]
     return [
         p.Wanted(
             key=f"{PACK}:r{review.id}:{tag}:{chat}",
@@ -308,7 +315,7 @@ async def _pack_wanted(svc: Services, session: AsyncSession, review: Review) -> 
     ]
 
 
-async def _panel(session: AsyncSession, review_id: int) -> list[tuple[int, int | None, int | None]]:
+async def _panel(session: AsyncSession, review_id: int) -> list[tuple[int, Participant, int]]:
     rows = await session.execute(
         select(Participant, Person)
         .join(Person, Person.id == Participant.person_id)
@@ -319,7 +326,7 @@ async def _panel(session: AsyncSession, review_id: int) -> list[tuple[int, int |
         )
     )
     return [
-        (person.chat_id, m.id, person.id) for m, person in rows if person.unreachable_since is None
+        (person.chat_id, m, person.id) for m, person in rows if person.unreachable_since is None
     ]
 
 
@@ -340,6 +347,7 @@ async def _report_wanted(
     svc: Services, session: AsyncSession, review: Review, held: date
 ) -> list[p.Wanted]:
     s = svc.settings
+    coordinators = await coordinator_chats(s, session, review_id=review.id)
     wanted = [
         p.Wanted(
             key=f"{REPORT_DUE}:r{review.id}:{d}d:c{chat}",
@@ -350,7 +358,7 @@ async def _report_wanted(
             payload={"days": d},
         )
         for d in s.report_reminder_days
-        for chat in s.coordinator_ids
+        for chat in coordinators
     ]
     late = held + timedelta(days=s.report_due_days + 1)
     wanted += [
@@ -390,7 +398,7 @@ async def _feedback_wanted(
             person_id=person.id,
         )
         for m, person in await _family(session, review.id)
-        if m.role == Role.YOUNG_PERSON and not await feedback.has_answered(session, m.id)
+        if deputies.is_the_young_person(m) and not await feedback.has_answered(session, m.id)
     ]
 
 
@@ -424,7 +432,7 @@ async def plan_yp_feedback(svc: Services, session: AsyncSession, review_id: int)
                 person_id=person.id,
             )
             for m, person in await _family(session, review_id)
-            if m.role == Role.YOUNG_PERSON
+            if deputies.is_the_young_person(m)
         ],
     )
 
@@ -442,6 +450,6 @@ async def plan_yp_question(svc: Services, session: AsyncSession, review_id: int,
                 review_id=review_id,
                 payload={"text": text},
             )
-            for chat in svc.settings.coordinator_ids
+            for chat in await coordinator_chats(svc.settings, session, review_id=review_id)
         ],
     )

@@ -12,7 +12,7 @@ from cetr_bot.scheduling import planner as p
 from cetr_bot.scheduling.compose import Composed, Outgoing, Skip
 from cetr_bot.services import actions, feedback, review_feedback
 from cetr_bot.services.context import Services
-from cetr_bot.storage.models import Person
+from cetr_bot.storage.models import Participant, Person
 from cetr_bot.storage.models_actions import Action, ReviewFollowUp
 from cetr_bot.storage.models_reminders import Reminder
 from cetr_bot.telegram import keyboards
@@ -122,6 +122,11 @@ async def _pack(svc: Services, texts: Texts, session: AsyncSession, row: Reminde
     allowed = (await consent.consent_state(session, row.review_id or 0)).share_allowed
     if allowed != row.payload.get("allowed"):
         return Skip(p.SKIPPED, "consent changed: planned again")
+    if row.participant_id is not None:  # a panel member: the same rule as /pack, at sending
+        member = await session.get(Participant, row.participant_id)
+        places = [member] if member is not None and member.removed_at is None else []
+        if packs.access(coordinator=False, places=places, consent_given=allowed) != packs.READ:
+            return Skip(p.SKIPPED, "may not read the pack")
     if not allowed:
         return Outgoing(texts.render("pack/held_back", review_id=row.review_id))
     built = await packs.build(svc, session, row.review_id or 0)

@@ -26,6 +26,7 @@ from cetr_bot.rules import PastReview, YoungPersonFacts, next_review_due
 from cetr_bot.scheduling.timeline import days_before, local_at, out_of_quiet_hours
 from cetr_bot.services import attendance, preparation
 from cetr_bot.services.context import Services
+from cetr_bot.storage.coordinators import coordinator_chats
 from cetr_bot.storage.models import Participant, Person, Review, YoungPerson
 from cetr_bot.storage.models_reminders import Reminder
 
@@ -77,6 +78,7 @@ class ReviewState:
     answers: dict[int, str]
     progress: dict[int, str]
     anything_missing: bool
+    coordinators: list[int] = field(default_factory=list)  # of the review's team
 
 
 async def plan_review(svc: Services, session: AsyncSession, review_id: int, *, reason: str) -> None:
@@ -127,6 +129,7 @@ async def review_state(svc: Services, session: AsyncSession, review: Review) -> 
         answers=answers,
         progress=await preparation.progress_for_review(svc, session, review.id),
         anything_missing=bool(unconfirmed) or unanswered,
+        coordinators=await coordinator_chats(svc.settings, session, review_id=review.id),
     )
 
 
@@ -145,7 +148,7 @@ def wanted_for_review(svc: Services, state: ReviewState, now: datetime) -> list[
     for participant, person in state.recipients:
         wanted += _participant_reminders(svc, state, participant, person)
     if state.anything_missing:
-        wanted += _coordinator_summaries(svc, review)
+        wanted += _coordinator_summaries(svc, review, state.coordinators)
     # A reminder pushed past the start by quiet hours is no use.
     return [w for w in wanted if w.due < review.scheduled_at]
 
@@ -186,7 +189,7 @@ def _before(svc: Services, review: Review, days: int) -> datetime:
     return days_before(review.scheduled_at, days, s.reminder_time, s.zone)
 
 
-def _coordinator_summaries(svc: Services, review: Review) -> list[Wanted]:
+def _coordinator_summaries(svc: Services, review: Review, chats: list[int]) -> list[Wanted]:
     s = svc.settings
     return [
         Wanted(
@@ -198,7 +201,7 @@ def _coordinator_summaries(svc: Services, review: Review) -> list[Wanted]:
             payload={"days": days},
         )
         for days in s.coordinator_summary_days
-        for chat in s.coordinator_ids
+        for chat in chats
     ]
 
 
@@ -242,7 +245,8 @@ async def plan_young_person(svc: Services, session: AsyncSession, young_person_i
     """The next inpatient / post-admission review: book ahead, then chase if overdue."""
     now = svc.now()
     due = await next_due(svc, session, young_person_id)
-    wanted = _booking_reminders(svc, young_person_id, due, now) if due else []
+    chats = await coordinator_chats(svc.settings, session, review_id=due[2]) if due else []
+    wanted = _booking_reminders(svc, young_person_id, due, now, chats) if due else []
     await _reconcile(
         session, Reminder.young_person_id == young_person_id, BOOKING_KINDS, wanted, now
     )
@@ -280,6 +284,7 @@ def _booking_reminders(
     young_person_id: int,
     due: tuple[ReviewType, date, int | None],
     now: datetime,
+    chats: list[int],
 ) -> list[Wanted]:
     s = svc.settings
     review_type, due_on, after = due
@@ -304,7 +309,7 @@ def _booking_reminders(
             payload=payload,
         )
         for kind, at in plan
-        for chat in s.coordinator_ids
+        for chat in chats
     ]
 
 

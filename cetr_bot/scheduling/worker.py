@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
+from cetr_bot import logging_setup
 from cetr_bot.config import Settings, load_settings
 from cetr_bot.scheduling.dispatcher import MAX_IN_FLIGHT, Dispatcher
 from cetr_bot.scheduling.planner import PENDING, SENDING
@@ -43,7 +44,7 @@ async def run(settings: Settings, *, until_idle: bool = False) -> int:
     svc = Services(db=db, settings=settings)
     api = settings.telegram_api_url
     bot = Bot(
-        str(settings.bot_token),
+        settings.bot_token.get_secret_value() if settings.bot_token else "",
         base_url=f"{api}/bot",
         base_file_url=f"{api}/file/bot",
         # One connection would queue sends behind each other and bunch them up.
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Send due reminders (no update polling).")
     parser.add_argument("--until-idle", action="store_true", help="stop when nothing due is left")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging_setup.configure(logging.INFO)
     return asyncio.run(run(load_settings(), until_idle=args.until_idle))
 
 

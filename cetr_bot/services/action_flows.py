@@ -32,7 +32,7 @@ def _step(data: dict[str, Any]) -> str:
 
 
 async def start_add_action(svc: Services, actor: Actor, review_id: int) -> ActionStep:
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     await actions.check_can_add(svc, actor, review_id=review_id)
     await flows.save(svc, actor, ADD_ACTION, {"review_id": review_id})
     return ActionStep("what", review_id)
@@ -46,7 +46,7 @@ async def _pending(svc: Services, actor: Actor, kind: str) -> dict[str, Any]:
 
 
 async def add_action_text(svc: Services, actor: Actor, text: str) -> ActionStep:
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     data = await _pending(svc, actor, ADD_ACTION)
     review_id, name = int(data["review_id"]), _step(data)
     try:
@@ -66,7 +66,7 @@ async def add_action_owner(
     svc: Services, actor: Actor, *, participant_id: int | None = None, new_role: str | None = None
 ) -> ActionStep:
     """The owner is an existing participant, or someone new invited for a role."""
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     data = await _pending(svc, actor, ADD_ACTION)
     review_id = int(data["review_id"])
     if _step(data) != "owner":

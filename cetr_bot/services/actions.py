@@ -17,11 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cetr_bot.domain import FAMILY_ROLES, ReviewStatus, Role
+from cetr_bot.services import deputies
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid, NotAllowed, NotFound
 from cetr_bot.services.events import action_changed
 from cetr_bot.storage.models import Participant, Person, Review
 from cetr_bot.storage.models_actions import Action, ActionUpdate, ReviewFollowUp
+from cetr_bot.text_safety import clean_text
 
 MAX_WHAT = 1000
 MAX_UPDATE = 3000
@@ -129,12 +131,21 @@ async def _is_owner(session: AsyncSession, actor: Actor, action: Action) -> bool
     return person_id is not None and owner.person_id == person_id and owner.removed_at is None
 
 
-async def _may_change(svc: Services, session: AsyncSession, actor: Actor, action: Action) -> bool:
-    return svc.is_coordinator(actor) or await _is_owner(session, actor, action)
+async def _may_change(svc: Services, session: AsyncSession, actor: Actor, action: Action) -> None:
+    """This review's coordinators and the action's owner. A coordinator of another team
+    hears what they would for no such action."""
+    if await svc.coordinates_review(session, actor, action.review_id):
+        return
+    if await _is_owner(session, actor, action):
+        return
+    scope = await svc.team_scope(session, actor)
+    if scope is not None and scope.any:
+        raise NotFound("action_not_found", action_id=action.id)
+    raise NotAllowed("not_your_action", review_id=action.review_id)
 
 
 def validate_what(what: str) -> str:
-    what = what.strip()
+    what = clean_text(what).strip()
     if not what:
         raise Invalid("action_what_empty")
     if len(what) > MAX_WHAT:
@@ -182,32 +193,37 @@ async def _touch(
 # --- the review is held --------------------------------------------------------------
 
 
-async def mark_held(svc: Services, actor: Actor, *, review_id: int, held_on: date) -> None:
-    svc.require_coordinator(actor)
-    if held_on > _today(svc):
+async def mark_held(
+    svc: Services, actor: Actor, *, review_id: int, held_on: date | None = None
+) -> date:
+    """Mark the review held on `held_on`; without a date, today, and only once the
+    review has started (its time is not still ahead). Returns the date recorded."""
+    await svc.require_coordinator(actor)
+    if held_on is not None and held_on > _today(svc):
         raise Invalid("held_in_future")
     async with svc.db.transaction() as session:
-        review = await session.get(Review, review_id)
-        if review is None:
-            raise NotFound("review_not_found", review_id=review_id)
+        await svc.require_review(session, actor, review_id)
+        review = await session.get_one(Review, review_id)
         if review.status == ReviewStatus.CANCELLED:
             raise Invalid("review_not_scheduled", status=review.status)
+        if held_on is None and review.scheduled_at > svc.now():
+            raise Invalid("review_not_started", review_id=review_id, at=review.scheduled_at)
         review.status = ReviewStatus.HELD
-        review.held_on = held_on
+        review.held_on = held_on = held_on or _today(svc)
         if await session.get(ReviewFollowUp, review_id) is None:
             session.add(ReviewFollowUp(review_id=review_id))
         audit(session, "review_held", actor=actor, review_id=review_id)
         from cetr_bot.services.events import review_changed
 
         await review_changed(svc, session, review_id, reason="held")
+    return held_on
 
 
 async def mark_report_sent(svc: Services, actor: Actor, *, review_id: int) -> None:
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     async with svc.db.transaction() as session:
-        review = await session.get(Review, review_id)
-        if review is None:
-            raise NotFound("review_not_found", review_id=review_id)
+        await svc.require_review(session, actor, review_id)
+        review = await session.get_one(Review, review_id)
         if review.status != ReviewStatus.HELD:
             raise Invalid("review_not_held")
         follow_up = await session.get(ReviewFollowUp, review_id)
@@ -236,11 +252,10 @@ async def _owner_of_review(
 
 async def check_can_add(svc: Services, actor: Actor, *, review_id: int) -> None:
     """Actions are recorded once the review is held."""
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     async with svc.db.transaction() as session:
-        review = await session.get(Review, review_id)
-        if review is None:
-            raise NotFound("review_not_found", review_id=review_id)
+        await svc.require_review(session, actor, review_id)
+        review = await session.get_one(Review, review_id)
         if review.status != ReviewStatus.HELD:
             raise Invalid("review_not_held")
 
@@ -254,12 +269,11 @@ async def add_action(
     what: str,
     due_on: date,
 ) -> ActionView:
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     what = validate_what(what)
     async with svc.db.transaction() as session:
-        review = await session.get(Review, review_id)
-        if review is None:
-            raise NotFound("review_not_found", review_id=review_id)
+        await svc.require_review(session, actor, review_id)
+        review = await session.get_one(Review, review_id)
         if review.status != ReviewStatus.HELD:
             raise Invalid("review_not_held")
         if due_on < (review.held_on or _today(svc)):
@@ -285,8 +299,11 @@ async def add_action(
 async def _coordinator_action(
     svc: Services, session: AsyncSession, actor: Actor, action_id: int
 ) -> Action:
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     action = await _action(session, action_id)
+    await svc.require_review(
+        session, actor, action.review_id, NotFound("action_not_found", action_id=action_id)
+    )
     if action.status == ActionStatus.CANCELLED:
         raise Invalid("action_cancelled")
     return action
@@ -349,10 +366,9 @@ async def cancel_action(svc: Services, actor: Actor, *, action_id: int) -> Actio
 
 
 async def list_actions(svc: Services, actor: Actor, *, review_id: int) -> list[ActionView]:
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     async with svc.db.transaction() as session:
-        if await session.get(Review, review_id) is None:
-            raise NotFound("review_not_found", review_id=review_id)
+        await svc.require_review(session, actor, review_id)
         rows = await session.scalars(
             select(Action).where(Action.review_id == review_id).order_by(Action.due_on, Action.id)
         )
@@ -365,8 +381,7 @@ async def show_action(
     """The action and its history: for the coordinator and the owner only."""
     async with svc.db.transaction() as session:
         action = await _action(session, action_id)
-        if not await _may_change(svc, session, actor, action):
-            raise NotAllowed("not_your_action", review_id=action.review_id)
+        await _may_change(svc, session, actor, action)
         updates = await session.scalars(
             select(ActionUpdate)
             .where(ActionUpdate.action_id == action_id)
@@ -421,6 +436,7 @@ async def respond(
     `version` comes from the button pressed: a button from an older message of this
     action changes nothing.
     """
+    text = None if text is None else clean_text(text)
     if text is not None and len(text) > MAX_UPDATE:
         raise Invalid("text_too_long", limit=MAX_UPDATE)
     logged = _refusals_logged(svc, actor, action_id, str(response))
@@ -435,8 +451,7 @@ async def _checked(
     svc: Services, session: AsyncSession, actor: Actor, action_id: int, version: int | None
 ) -> Action:
     action = await _action(session, action_id)
-    if not await _may_change(svc, session, actor, action):
-        raise NotAllowed("not_your_action", review_id=action.review_id)
+    await _may_change(svc, session, actor, action)
     if version is not None and version != action.version:
         raise Invalid("action_moved_on")
     if action.status != ActionStatus.OPEN:
@@ -451,7 +466,7 @@ async def _refusals_logged(
     """A refused change is logged in its own transaction (the refused one rolls back)."""
     try:
         yield
-    except NotAllowed as refusal:
+    except (NotAllowed, NotFound) as refusal:
         async with svc.db.transaction() as session:
             audit(
                 session,
@@ -558,7 +573,8 @@ async def family_summary(svc: Services, actor: Actor) -> tuple[Role | None, list
         ).all()
         if not mine:
             return None, []
-        role = Role.YOUNG_PERSON if any(p.role == Role.YOUNG_PERSON for p in mine) else Role.FAMILY
+        young = any(deputies.is_the_young_person(p) for p in mine)
+        role = Role.YOUNG_PERSON if young else Role.FAMILY
         rows = await session.scalars(
             select(Action)
             .where(
@@ -578,8 +594,9 @@ async def participants_for_owner_choice(
     svc: Services, actor: Actor, *, review_id: int
 ) -> list[tuple[int, Role, str | None, bool]]:
     """(participant id, role, name, joined) of a review, for picking an owner."""
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     async with svc.db.transaction() as session:
+        await svc.require_review(session, actor, review_id)
         rows = await session.execute(
             select(Participant, Person)
             .outerjoin(Person, Person.id == Participant.person_id)
@@ -587,6 +604,11 @@ async def participants_for_owner_choice(
             .order_by(Participant.id)
         )
         return [
-            (p.id, Role(p.role), person.preferred_name if person else None, p.person_id is not None)
+            (
+                p.id,
+                Role(p.role),
+                person.preferred_name if p.person_id else None,
+                p.person_id is not None,
+            )
             for p, person in rows
         ]

@@ -12,8 +12,9 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cetr_bot.domain import ReviewStatus, ReviewType, Role
+from cetr_bot.domain import PANEL_ROLES, ReviewStatus, ReviewType, Role
 from cetr_bot.rules import required_roles
+from cetr_bot.services import deputies, notices
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid, NotAllowed
 from cetr_bot.services.events import review_changed
@@ -23,7 +24,9 @@ from cetr_bot.storage.models_reminders import Attendance
 IN_PERSON, VIDEO, CANNOT = "in_person", "video", "cannot"
 STATUSES = (IN_PERSON, VIDEO, CANNOT)
 CONFIRMED = frozenset({IN_PERSON, VIDEO})
-DEPUTY, WRITTEN = "deputy", "written"
+# When they can't attend. SUPPORTER: the young person's supporter or advocate goes for them
+# (attendance.deputy_participant_id then holds the supporter's participant).
+DEPUTY, WRITTEN, SUPPORTER = "deputy", "written", "supporter"
 
 
 class AttendanceMap(dict[int, str]):
@@ -60,6 +63,7 @@ class DeputyLink:
     link: str
     expires_at: datetime
     replaced: bool = False
+    needs_approval: bool = False  # a deputy for the panel: no pack until approved
 
 
 async def attendance_for_review(
@@ -207,34 +211,76 @@ async def send_written(svc: Services, actor: Actor, *, participant_id: int) -> R
 
 async def send_deputy(svc: Services, actor: Actor, *, participant_id: int) -> DeputyLink:
     """Can't attend: a single-use invitation link for someone to come in their place,
-    in the same role. A newer link replaces an unused older one."""
-    from cetr_bot.services import invitations  # here: invitations imports reviews imports us
-
+    in the same role, as a deputy *for* them (their own answers, never the sender's
+    consent or feedback). Never for the young person: nobody joins as them."""
     async with svc.db.transaction() as session:
         participant, review, _ = await _own(svc, session, actor, participant_id)
-        row = await _cannot_row(session, participant_id)
-        replaced = await _withdraw_unused_deputy(svc, session, row.deputy_participant_id)
-        deputy = Participant(review_id=review.id, role=participant.role)
-        session.add(deputy)
-        await session.flush()
-        token, invitation = invitations._new_invitation(svc, deputy.id)
-        session.add(invitation)
-        row.alternative, row.deputy_participant_id, row.updated_at = DEPUTY, deputy.id, svc.now()
-        audit(
-            session,
-            "deputy_invited",
-            actor=actor,
-            review_id=review.id,
-            participant_id=participant.id,
-            deputy_participant_id=deputy.id,
+        if participant.role == Role.YOUNG_PERSON:
+            raise Invalid("deputy_not_for_young_person")
+        stands_for = participant.deputy_for_id or participant.id
+        return await _new_link(
+            svc, session, actor, participant, review, DEPUTY, participant.role, stands_for
         )
-        await review_changed(svc, session, review.id, reason="invited")
-        return DeputyLink(
-            _rsvp(participant, review, row),
-            svc.invite_link(token),
-            invitation.expires_at,
-            replaced=replaced,
+
+
+async def send_supporter(svc: Services, actor: Actor, *, participant_id: int) -> DeputyLink:
+    """The young person can't attend: a link for a supporter or advocate to go for them
+    (their own role: no consent powers, no view of the young person's answers)."""
+    async with svc.db.transaction() as session:
+        participant, review, _ = await _own(svc, session, actor, participant_id)
+        if not deputies.is_the_young_person(participant):
+            raise Invalid("stale_button")
+        return await _new_link(
+            svc, session, actor, participant, review, SUPPORTER, Role.SUPPORTER, None
         )
+
+
+async def _new_link(
+    svc: Services,
+    session: AsyncSession,
+    actor: Actor,
+    participant: Participant,
+    review: Review,
+    alternative: str,
+    role: str,
+    deputy_for_id: int | None,
+) -> DeputyLink:
+    """A new invited participant in `role` and its link; a newer link replaces an unused
+    older one. The coordinators hear that it was made."""
+    from cetr_bot.services import invitations  # here: invitations imports reviews imports us
+
+    row = await _cannot_row(session, participant.id)
+    replaced = await _withdraw_unused_deputy(svc, session, row.deputy_participant_id)
+    deputy = Participant(review_id=review.id, role=role, deputy_for_id=deputy_for_id)
+    session.add(deputy)
+    await session.flush()
+    token, invitation = invitations._new_invitation(svc, deputy.id)
+    session.add(invitation)
+    row.alternative, row.deputy_participant_id, row.updated_at = alternative, deputy.id, svc.now()
+    audit(
+        session,
+        "deputy_invited" if alternative == DEPUTY else "supporter_invited",
+        actor=actor,
+        review_id=review.id,
+        participant_id=participant.id,
+        deputy_participant_id=deputy.id,
+    )
+    await notices.tell_coordinators(
+        svc,
+        session,
+        notices.DEPUTY_LINK,
+        review_id=review.id,
+        key=f"p{deputy.id}",
+        payload={"participant_id": deputy.id},
+    )
+    await review_changed(svc, session, review.id, reason="invited")
+    return DeputyLink(
+        _rsvp(participant, review, row),
+        svc.invite_link(token),
+        invitation.expires_at,
+        replaced=replaced,
+        needs_approval=alternative == DEPUTY and Role(role) in PANEL_ROLES,
+    )
 
 
 async def _cannot_row(session: AsyncSession, participant_id: int) -> Attendance:

@@ -10,15 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cetr_bot.domain import ReviewStatus, Role
+from cetr_bot.domain import ReviewStatus
+from cetr_bot.services import deputies
 from cetr_bot.services.context import Actor, Services, audit
-from cetr_bot.services.errors import Invalid, NotFound
+from cetr_bot.services.errors import Invalid
 from cetr_bot.services.events import review_changed
 from cetr_bot.storage.models import Participant, Review
 from cetr_bot.storage.models_preparation import ConsentRecord
+from cetr_bot.text_safety import clean_text
 
 SHARE, FAMILY = "share", "family"
 SUBJECTS = (SHARE, FAMILY)
@@ -59,10 +61,21 @@ class ConsentState:
 
 
 async def consent_state(session: AsyncSession, review_id: int) -> ConsentState:
+    """The latest decisions. Only the young person's own, or a best-interests decision,
+    count: anything recorded by a deputy (someone who joined through an old "in my
+    place" link) is ignored."""
     rows = (
         await session.scalars(
             select(ConsentRecord)
-            .where(ConsentRecord.review_id == review_id)
+            .outerjoin(Participant, Participant.id == ConsentRecord.participant_id)
+            .where(
+                ConsentRecord.review_id == review_id,
+                or_(
+                    ConsentRecord.basis == BEST_INTERESTS,
+                    ConsentRecord.participant_id.is_(None),
+                    Participant.deputy_for_id.is_(None),
+                ),
+            )
             .order_by(ConsentRecord.at, ConsentRecord.id)
         )
     ).all()
@@ -131,22 +144,21 @@ async def record_best_interests(
 ) -> ConsentState:
     """The coordinator decides, in the young person's best interests, that the panel may see
     their answers. The reason is kept with the decision."""
-    svc.require_coordinator(actor)
-    reason = " ".join(reason.split())
+    await svc.require_coordinator(actor)
+    reason = " ".join(clean_text(reason).split())
     if not reason:
         raise Invalid("best_interests_reason")
     if len(reason) > MAX_REASON:
         raise Invalid("text_too_long", limit=MAX_REASON)
     async with svc.db.transaction() as session:
-        review = await session.get(Review, review_id)
-        if review is None:
-            raise NotFound("review_not_found", review_id=review_id)
+        await svc.require_review(session, actor, review_id)
+        review = await session.get_one(Review, review_id)
         if review.status != ReviewStatus.SCHEDULED:
             raise Invalid("review_not_scheduled", status=review.status)
         young = await session.scalar(
             select(Participant.id).where(
                 Participant.review_id == review_id,
-                Participant.role == Role.YOUNG_PERSON,
+                deputies.THE_YOUNG_PERSON,
                 Participant.removed_at.is_(None),
             )
         )

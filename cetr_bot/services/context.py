@@ -6,12 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cetr_bot.config import Settings
 from cetr_bot.rules import Policy
-from cetr_bot.services.errors import NotAllowed
-from cetr_bot.storage.models import AuditEvent
+from cetr_bot.services.errors import NotAllowed, NotFound, ServiceError
+from cetr_bot.storage.coordinators import TeamScope, team_scope
+from cetr_bot.storage.models import AuditEvent, Review
 from cetr_bot.storage.session import Database
 from cetr_bot.storage.types import utcnow
 
@@ -54,12 +56,44 @@ class Services:
             adult_age=s.adult_age,
         )
 
-    def is_coordinator(self, actor: Actor) -> bool:
-        return actor.is_cli or self.settings.is_coordinator(actor.telegram_user_id)
+    # --- who may do what (checked on the server, every time) -----------------------
 
-    def require_coordinator(self, actor: Actor) -> None:
-        if not self.is_coordinator(actor):
+    async def team_scope(self, session: AsyncSession, actor: Actor) -> TeamScope | None:
+        """The teams whose reviews `actor` coordinates; None: the operator (all)."""
+        if actor.telegram_user_id is None:
+            return None
+        return await team_scope(self.settings, session, actor.telegram_user_id)
+
+    async def is_coordinator(self, actor: Actor) -> bool:
+        """A coordinator of at least one team (or the operator)."""
+        if actor.is_cli:
+            return True
+        async with self.db.transaction() as session:
+            scope = await self.team_scope(session, actor)
+        return scope is None or scope.any
+
+    async def require_coordinator(self, actor: Actor) -> None:
+        if not await self.is_coordinator(actor):
             raise NotAllowed("coordinator_only")
+
+    async def coordinates_review(self, session: AsyncSession, actor: Actor, review_id: int) -> bool:
+        """The review exists and is one of `actor`'s teams' reviews."""
+        team = (await session.execute(select(Review.team_id).where(Review.id == review_id))).first()
+        if team is None:
+            return False
+        scope = await self.team_scope(session, actor)
+        return scope is None or scope.allows(team[0])
+
+    async def require_review(
+        self,
+        session: AsyncSession,
+        actor: Actor,
+        review_id: int,
+        missing: ServiceError | None = None,
+    ) -> None:
+        """Another team's review gets the same answer as no such review: nothing leaks."""
+        if not await self.coordinates_review(session, actor, review_id):
+            raise missing or NotFound("review_not_found", review_id=review_id)
 
     def invite_link(self, token: str) -> str:
         username = self.bot_username or self.settings.bot_username or "YOUR_BOT_USERNAME"

@@ -15,12 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cetr_bot.domain import ReviewStatus, Role
+from cetr_bot.domain import ReviewStatus
+from cetr_bot.services import deputies
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid, NotAllowed
 from cetr_bot.storage.models import Participant, Person, Review
 from cetr_bot.storage.models_feedback import FeedbackAnswer
 from cetr_bot.text import MESSAGES
+from cetr_bot.text_safety import clean_text
 
 MAX_TEXT = 3000
 SKIP = "skip"
@@ -93,7 +95,7 @@ async def _mine(session: AsyncSession, actor: Actor) -> Participant | None:
         .join(Review, Review.id == Participant.review_id)
         .where(
             Person.telegram_user_id == actor.telegram_user_id,
-            Participant.role == Role.YOUNG_PERSON,
+            deputies.THE_YOUNG_PERSON,
             Participant.removed_at.is_(None),
             Review.status == ReviewStatus.HELD,
         )
@@ -150,7 +152,7 @@ def _read(question: FeedbackQuestion, value: str, *, typed: bool) -> str:
     if typed and question.kind != "text":
         raise Invalid("use_buttons")
     if typed:
-        value = value.strip()
+        value = clean_text(value).strip()
         if len(value) > MAX_TEXT:
             raise Invalid("text_too_long", limit=MAX_TEXT)
         if not value:
@@ -168,8 +170,9 @@ class FeedbackLine:
 
 
 async def for_coordinator(svc: Services, actor: Actor, *, review_id: int) -> list[FeedbackLine]:
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     async with svc.db.transaction() as session:
+        await svc.require_review(session, actor, review_id)
         rows = await session.execute(
             select(FeedbackAnswer)
             .join(Participant, Participant.id == FeedbackAnswer.participant_id)

@@ -15,7 +15,7 @@ from sqlalchemy import delete
 from cetr_bot.domain import ReviewType, parse_review_type
 from cetr_bot.parsing import parse_date, parse_local_datetime
 from cetr_bot.rules import RuleWarning
-from cetr_bot.services import reviews
+from cetr_bot.services import reviews, teams
 from cetr_bot.services.context import Actor, Services
 from cetr_bot.services.errors import Invalid, ServiceError
 from cetr_bot.storage.models import PendingInput
@@ -64,7 +64,9 @@ async def clear(svc: Services, actor: Actor) -> bool:
 
 
 def new_review_step(data: dict[str, Any]) -> str:
-    order = ["ref", "type", "dob"]
+    # "teams" is there only for a coordinator in more than one team: they choose first.
+    order = ["team"] if data.get("teams") else []
+    order += ["ref", "type", "dob"]
     if data.get("type") and data["type"] != ReviewType.COMMUNITY:
         order.append("admitted")
     order += ["at", "where", "confirm"]
@@ -83,9 +85,10 @@ async def current_new_review_step(svc: Services, actor: Actor) -> Step | None:
 
 
 async def start_new_review(svc: Services, actor: Actor) -> Step:
-    svc.require_coordinator(actor)
-    await save(svc, actor, NEW_REVIEW, {})
-    return Step(NEW_REVIEW, "ref")
+    names = await teams.team_names_for(svc, actor)
+    data: dict[str, Any] = {"teams": names} if len(names) > 1 else {}
+    await save(svc, actor, NEW_REVIEW, data)
+    return Step(NEW_REVIEW, new_review_step(data), data)
 
 
 async def new_review_input(
@@ -96,7 +99,7 @@ async def new_review_input(
     A button carries the step it was made for; a press on an older question's
     button is refused with the current question shown again.
     """
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     row = await current(svc, actor)
     if row is None or row.kind != NEW_REVIEW:
         raise Invalid("stale_button" if button_step else "nothing_pending")
@@ -109,7 +112,13 @@ async def new_review_input(
             if button_step is None:
                 raise Invalid("use_buttons")
             return await _confirm(svc, actor, data, text)
-        data[name] = _read_answer(svc, name, text)
+        if name == "team":
+            data[name] = _team_answer(data, text)
+        elif name == "ref":
+            data[name] = await reviews.check_ref(svc, actor, _read_answer(svc, name, text))
+            await reviews.refuse_known_name(svc, data[name])
+        else:
+            data[name] = _read_answer(svc, name, text)
     except ServiceError as error:
         return Step(NEW_REVIEW, name, data, error=error)
     await save(svc, actor, NEW_REVIEW, data)
@@ -117,6 +126,14 @@ async def new_review_input(
     if step.name == "confirm":
         step.warnings = await _preview(svc, data)
     return step
+
+
+def _team_answer(data: dict[str, Any], text: str) -> str:
+    """One of the teams offered (the service checks membership again on creating)."""
+    chosen = [t for t in data.get("teams", []) if t.lower() == text.strip().lower()]
+    if not chosen:
+        raise Invalid("use_buttons")
+    return str(chosen[0])
 
 
 def _read_answer(svc: Services, name: str, text: str) -> Any:
@@ -183,6 +200,7 @@ async def _confirm(svc: Services, actor: Actor, data: dict[str, Any], text: str)
         location=data.get("where") or None,
         date_of_birth=_as_date(data.get("dob")),
         admitted_on=_as_date(data.get("admitted")),
+        team=data.get("team"),
     )
     await clear(svc, actor)
     return Step(NEW_REVIEW, "done", data, warnings=result.warnings, review_id=result.review_id)
@@ -200,7 +218,7 @@ async def start_reschedule(svc: Services, actor: Actor, review_id: int) -> revie
 
 
 async def reschedule_input(svc: Services, actor: Actor, text: str) -> Step:
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     row = await current(svc, actor)
     if row is None or row.kind != RESCHEDULE:
         raise Invalid("nothing_pending")

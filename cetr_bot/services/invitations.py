@@ -7,19 +7,21 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cetr_bot.domain import ReviewStatus, ReviewType, Role
+from cetr_bot.services import deputies, notices, throttle
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid, NotFound, ServiceError
 from cetr_bot.services.events import review_changed
 from cetr_bot.services.reviews import load_review
 from cetr_bot.storage.models import Invitation, Participant, Person, Review, StartAttempt
+from cetr_bot.text_safety import clean_name
 
 TOKEN_BYTES = 24  # 192 bits → 32 URL-safe characters, inside Telegram's 64.
 # Outcomes that are not guesses, so they do not count towards throttling.
-NOT_COUNTED = frozenset({"too_many_tries", "already_joined"})
+NOT_COUNTED = frozenset({"too_many_tries", "already_joined", "invite_not_for_deputy"})
 TOKEN_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
@@ -42,6 +44,9 @@ class Joined:
     at: datetime
     location: str | None
     name: str | None
+    held: bool = False
+    deputy_for: Role | None = None  # standing in for someone in this role
+    awaiting_approval: bool = False  # a panel deputy: no pack until a coordinator approves
 
 
 def hash_token(token: str) -> str:
@@ -57,8 +62,9 @@ async def create_invitation(
 ) -> InviteCreated:
     """A new participant for `role` and its link. After the review is held, only
     with `allow_held` (a new action owner)."""
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     async with svc.db.transaction() as session:
+        await svc.require_review(session, actor, review_id)
         review = await load_review(session, review_id)
         allowed = {ReviewStatus.SCHEDULED} | ({ReviewStatus.HELD} if allow_held else set())
         if review.status not in allowed:
@@ -85,11 +91,13 @@ def _new_invitation(svc: Services, participant_id: int) -> tuple[str, Invitation
 
 async def revoke_invitation(svc: Services, actor: Actor, *, participant_id: int) -> int:
     """Withdraw the open invitation(s) of a participant who has not joined yet."""
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     async with svc.db.transaction() as session:
         participant = await session.get(Participant, participant_id)
+        missing = NotFound("participant_not_found", participant_id=participant_id)
         if participant is None or participant.removed_at is not None:
-            raise NotFound("participant_not_found", participant_id=participant_id)
+            raise missing
+        await svc.require_review(session, actor, participant.review_id, missing)
         if participant.person_id is not None:
             raise Invalid("already_joined_cannot_revoke")
         now = svc.now()
@@ -124,7 +132,9 @@ async def redeem(svc: Services, actor: Actor, *, token: str) -> Joined:
 async def _redeem(
     svc: Services, session: AsyncSession, actor: Actor, token: str
 ) -> Joined | ServiceError:
-    if await _recent_failures(svc, session, actor) >= svc.settings.bad_token_limit:
+    if await throttle.failures(svc, session, actor) >= svc.settings.bad_token_limit:
+        return Invalid("too_many_tries")
+    if await throttle.links_paused(svc, session):
         return Invalid("too_many_tries")
     if not looks_like_token(token):
         return Invalid("invite_unknown")
@@ -148,6 +158,14 @@ async def _redeem(
     participant.joined_at = svc.now()
     audit(session, "joined", actor=actor, review_id=review.id, participant_id=participant.id)
     await session.flush()
+    await notices.tell_coordinators(
+        svc,
+        session,
+        notices.JOINED,
+        review_id=review.id,
+        key=f"p{participant.id}",
+        payload={"participant_id": participant.id},
+    )
     await review_changed(svc, session, review.id, reason="joined")
     return await _joined(session, review.id, participant, person)
 
@@ -163,6 +181,8 @@ def _why_not(
         if person is not None and participant.person_id == person.id:
             return Invalid("already_joined")
         return Invalid("invite_used")
+    if participant.role == Role.YOUNG_PERSON and participant.deputy_for_id is not None:
+        return Invalid("invite_not_for_deputy")  # an old "in my place" link of the young person
     if review.status == ReviewStatus.CANCELLED:
         return Invalid("invite_review_closed")
     if invitation.revoked_at is not None or participant.removed_at is not None:
@@ -183,21 +203,11 @@ async def _claim(session: AsyncSession, invitation_id: int, now: datetime) -> bo
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def _recent_failures(svc: Services, session: AsyncSession, actor: Actor) -> int:
-    since = svc.now() - timedelta(minutes=svc.settings.bad_token_window_minutes)
-    count = await session.scalar(
-        select(func.count())
-        .select_from(StartAttempt)
-        .where(StartAttempt.telegram_user_id == actor.telegram_user_id, StartAttempt.at >= since)
-    )
-    return int(count or 0)
-
-
 async def _new_person(session: AsyncSession, actor: Actor) -> Person:
     person = Person(
         telegram_user_id=actor.telegram_user_id,
         chat_id=actor.chat_id,
-        preferred_name=(actor.first_name or "")[:64] or None,
+        preferred_name=clean_name(actor.first_name),
     )
     session.add(person)
     await session.flush()
@@ -208,6 +218,11 @@ async def _joined(
     session: AsyncSession, review_id: int, participant: Participant, person: Person
 ) -> Joined:
     review = await load_review(session, review_id)
+    stands_for = (
+        await session.get(Participant, participant.deputy_for_id)
+        if participant.deputy_for_id is not None
+        else None
+    )
     return Joined(
         review_id=review.id,
         participant_id=participant.id,
@@ -216,11 +231,14 @@ async def _joined(
         at=review.scheduled_at,
         location=review.location,
         name=person.preferred_name,
+        deputy_for=Role(stands_for.role) if stands_for is not None else None,
+        awaiting_approval=deputies.awaiting_approval(participant),
     )
 
 
 async def memberships(svc: Services, actor: Actor) -> list[Joined]:
-    """The reviews this Telegram user has joined and that are still ahead."""
+    """The reviews this Telegram user has joined that are still ahead or were held
+    (after the meeting they keep their place in it)."""
     async with svc.db.transaction() as session:
         rows = await session.execute(
             select(Participant, Review, Person)
@@ -229,7 +247,7 @@ async def memberships(svc: Services, actor: Actor) -> list[Joined]:
             .where(
                 Person.telegram_user_id == actor.telegram_user_id,
                 Participant.removed_at.is_(None),
-                Review.status == ReviewStatus.SCHEDULED,
+                Review.status.in_([ReviewStatus.SCHEDULED, ReviewStatus.HELD]),
             )
             .order_by(Review.scheduled_at)
         )
@@ -242,6 +260,7 @@ async def memberships(svc: Services, actor: Actor) -> list[Joined]:
                 r.scheduled_at,
                 r.location,
                 person.preferred_name,
+                r.status == ReviewStatus.HELD,
             )
             for p, r, person in rows
         ]

@@ -2,14 +2,16 @@
 before the review, organised by the four key lines of enquiry.
 
 Only the coordinator and the panel (chair, clinical adviser, expert by experience)
-of that review may get it. The young person's answers are in it only with their
-consent or a recorded best-interests decision (the gate is in
-preparation.answers_for_panel).
+of that review may get it, and the panel only with the young person's consent or a
+recorded best-interests decision (`access`: the one rule, however it is asked for).
+The young person's own answers are in it only with that consent too (the gate is in
+preparation.answers_for_panel), so a coordinator's copy without it leaves them out.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -20,9 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cetr_bot.domain import PANEL_ROLES, ReviewType, Role
 from cetr_bot.rules import required_roles
-from cetr_bot.services import actions, attendance, consent, preparation
+from cetr_bot.services import actions, attendance, consent, deputies, notices, preparation
 from cetr_bot.services.context import Actor, Services, audit
-from cetr_bot.services.errors import NotAllowed, NotFound
+from cetr_bot.services.errors import Invalid, NotAllowed, NotFound, ServiceError
 from cetr_bot.services.question_bank import library
 from cetr_bot.services.reviews import load_review
 from cetr_bot.services.safeguarding import FlagLine
@@ -91,12 +93,28 @@ class Pack:
     fingerprint: str = field(default="")
 
 
-async def may_get_pack(svc: Services, session: AsyncSession, actor: Actor, review_id: int) -> bool:
-    """The coordinator, or a joined panel member of this very review."""
-    if svc.is_coordinator(actor):
-        return True
-    roles = await session.scalars(
-        select(Participant.role)
+# Who may read a review's pack: the one rule, for /pack, the scheduled send and any view.
+READ, HELD, AWAITING_APPROVAL, REFUSED = "read", "held", "awaiting_approval", "refused"
+
+
+def access(*, coordinator: bool, places: Sequence[Participant], consent_given: bool) -> str:
+    """The coordinator always (they chase consent with it). A panel member of this very
+    review (`places`: the asker's live participations in it) only once the young person
+    has consented or a best-interests decision is recorded; a deputy for the panel only
+    once a coordinator has approved them too. Anyone else: refused."""
+    if coordinator:
+        return READ
+    panel = [p for p in places if Role(p.role) in PANEL_ROLES]
+    if not panel:
+        return REFUSED
+    if not any(deputies.trusted(p) for p in panel):
+        return AWAITING_APPROVAL
+    return READ if consent_given else HELD
+
+
+async def access_of(svc: Services, session: AsyncSession, actor: Actor, review_id: int) -> str:
+    places = await session.scalars(
+        select(Participant)
         .join(Person, Person.id == Participant.person_id)
         .where(
             Participant.review_id == review_id,
@@ -104,21 +122,96 @@ async def may_get_pack(svc: Services, session: AsyncSession, actor: Actor, revie
             Person.telegram_user_id == actor.telegram_user_id,
         )
     )
-    return any(Role(r) in PANEL_ROLES for r in roles)
+    given = (await consent.consent_state(session, review_id)).share_allowed
+    coordinator = await svc.coordinates_review(session, actor, review_id)
+    return access(coordinator=coordinator, places=list(places), consent_given=given)
 
 
-async def pack_for(svc: Services, actor: Actor, *, review_id: int) -> Pack:
-    """The pack as it is now, for someone allowed to read it (on demand)."""
+async def may_get_pack(svc: Services, session: AsyncSession, actor: Actor, review_id: int) -> bool:
+    return await access_of(svc, session, actor, review_id) == READ
+
+
+async def pack_for(
+    svc: Services, actor: Actor, *, review_id: int, for_participant: int | None = None
+) -> Pack:
+    """The pack as it is now, for someone allowed to read it (on demand). Held back from
+    the panel without consent: the coordinators hear who asked. A coordinator (or the
+    operator) may ask on behalf of a participant: the same rule, applied to them."""
     async with svc.db.transaction() as session:
-        review = await session.get(Review, review_id)
-        if review is None and svc.is_coordinator(actor):
-            raise NotFound("review_not_found", review_id=review_id)
-        if review is None or not await may_get_pack(svc, session, actor, review_id):
-            # The same answer for "no such review" and "not yours": nothing leaks.
-            audit(session, "pack_refused", actor=actor, review_id=review_id)
-            raise NotAllowed("pack_not_allowed")
-        audit(session, "pack_read", actor=actor, review_id=review_id)
-        return await build(svc, session, review_id)
+        if for_participant is not None:
+            outcome = await _on_behalf(svc, session, actor, review_id, for_participant)
+        else:
+            outcome = await _pack_or_refusal(svc, session, actor, review_id)
+    if isinstance(outcome, ServiceError):
+        raise outcome  # after the commit: the audit and the coordinators' notice are kept
+    return outcome
+
+
+async def _pack_or_refusal(
+    svc: Services, session: AsyncSession, actor: Actor, review_id: int
+) -> Pack | ServiceError:
+    review = await session.get(Review, review_id)
+    decision = REFUSED if review is None else await access_of(svc, session, actor, review_id)
+    if decision == REFUSED:
+        # The same answer for "no such review" and "not yours": nothing leaks. A
+        # coordinator (of another team, or of none here) hears "no such review".
+        audit(session, "pack_refused", actor=actor, review_id=review_id)
+        if await svc.is_coordinator(actor):
+            return NotFound("review_not_found", review_id=review_id)
+        return NotAllowed("pack_not_allowed")
+    if decision != READ:
+        audit(session, "pack_held_back", actor=actor, review_id=review_id, why=decision)
+        await _tell_who_asked(svc, session, actor, review_id, decision)
+        key = "pack_held_back" if decision == HELD else "pack_awaiting_approval"
+        return Invalid(key, review_id=review_id)
+    audit(session, "pack_read", actor=actor, review_id=review_id)
+    return await build(svc, session, review_id)
+
+
+async def _on_behalf(
+    svc: Services, session: AsyncSession, actor: Actor, review_id: int, participant_id: int
+) -> Pack | ServiceError:
+    await svc.require_review(session, actor, review_id)
+    member = await session.get(Participant, participant_id)
+    if member is None or member.review_id != review_id or member.removed_at is not None:
+        return NotFound("participant_not_found", participant_id=participant_id)
+    given = (await consent.consent_state(session, review_id)).share_allowed
+    decision = access(coordinator=False, places=[member], consent_given=given)
+    if decision == REFUSED:
+        return NotAllowed("pack_not_allowed")
+    if decision != READ:
+        key = "pack_held_back" if decision == HELD else "pack_awaiting_approval"
+        return Invalid(key, review_id=review_id)
+    audit(session, "pack_read", actor=actor, review_id=review_id, for_participant=member.id)
+    return await build(svc, session, review_id)
+
+
+async def _tell_who_asked(
+    svc: Services, session: AsyncSession, actor: Actor, review_id: int, why: str
+) -> None:
+    """Role and review number only; once a day per person who asked."""
+    asker = await session.scalar(
+        select(Participant)
+        .join(Person, Person.id == Participant.person_id)
+        .where(
+            Participant.review_id == review_id,
+            Participant.removed_at.is_(None),
+            Participant.role.in_([str(r) for r in PANEL_ROLES]),
+            Person.telegram_user_id == actor.telegram_user_id,
+        )
+        .order_by(Participant.id)
+        .limit(1)
+    )
+    assert asker is not None
+    day = svc.now().astimezone(svc.settings.zone).date().isoformat()
+    await notices.tell_coordinators(
+        svc,
+        session,
+        notices.PACK_ASKED,
+        review_id=review_id,
+        key=f"p{asker.id}:{day}:{why}",
+        payload={"participant_id": asker.id, "why": why},
+    )
 
 
 async def build(svc: Services, session: AsyncSession, review_id: int) -> Pack:

@@ -4,9 +4,22 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
+from cetr_bot.services import reminders
 from cetr_bot.services.context import Services
 from cetr_bot.services.events import review_changed
 from cetr_bot.storage.models import Participant, Person
+
+
+async def blocked(svc: Services, telegram_user_id: int) -> bool:
+    """A reply to this Telegram user was refused (they blocked the bot): mark them
+    unreachable, as a failed reminder would. False if unknown or already marked."""
+    async with svc.db.transaction() as session:
+        person_id = await session.scalar(
+            select(Person.id).where(Person.telegram_user_id == telegram_user_id)
+        )
+    if person_id is None:
+        return False
+    return await reminders.mark_unreachable(svc, person_id)
 
 
 async def seen(svc: Services, telegram_user_id: int) -> bool:

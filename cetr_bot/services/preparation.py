@@ -19,8 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cetr_bot.domain import ReviewStatus, ReviewType, Role
-from cetr_bot.parsing import parse_date
-from cetr_bot.services import consent, safeguarding
+from cetr_bot.parsing import parse_date, parse_id
+from cetr_bot.services import consent, deputies, safeguarding
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid, NotAllowed, ServiceError
 from cetr_bot.services.events import review_changed
@@ -35,8 +35,10 @@ from cetr_bot.services.question_bank import (
     normalise,
 )
 from cetr_bot.services.safeguarding import Alert, FlagLine
+from cetr_bot.storage.coordinators import coordinator_chats
 from cetr_bot.storage.models import Participant, Person, Review, YoungPerson
 from cetr_bot.storage.models_preparation import PrepAnswer, PrepProgress, ReviewPapers
+from cetr_bot.text_safety import clean_text
 
 MAX_TEXT = 3000
 SKIP, NOT_SURE = "skip", "not_sure"
@@ -86,6 +88,7 @@ class Screen:
     error: ServiceError | None = None
     notices: list[str] = field(default_factory=list)  # templates shown before the screen
     safety: str | None = None  # "who to talk to now", shown at once
+    safety_people: dict[str, Any] = field(default_factory=dict)  # whom it may name
     alerts: list[Alert] = field(default_factory=list)
     flag_id: int | None = None
 
@@ -198,13 +201,16 @@ _ACTIVE = _MINE.where(
 _ANSWERS = select(PrepAnswer).where(PrepAnswer.participant_id == bindparam("participant_id"))
 
 
-async def _load(svc: Services, session: AsyncSession, actor: Actor, participant_id: int) -> Walk:
-    """The caller's own participant's walk-through, for a review still going ahead."""
+async def _load(
+    svc: Services, session: AsyncSession, actor: Actor, participant_id: int, *, held: bool = False
+) -> Walk:
+    """The caller's own participant's walk-through, for a review still going ahead
+    (or, with `held`, one already held: consent stays the young person's to change)."""
     params = {"user_id": actor.telegram_user_id, "participant_id": participant_id}
     row = (await session.execute(_OWN, params)).first()
     if row is None:
         raise NotAllowed("not_allowed")
-    return await _open(svc, session, row)
+    return await _open(svc, session, row, held=held)
 
 
 async def _load_active(svc: Services, session: AsyncSession, actor: Actor) -> Walk | None:
@@ -213,9 +219,11 @@ async def _load_active(svc: Services, session: AsyncSession, actor: Actor) -> Wa
     return await _open(svc, session, row) if row is not None else None
 
 
-async def _open(svc: Services, session: AsyncSession, row: WalkRow) -> Walk:
+async def _open(svc: Services, session: AsyncSession, row: WalkRow, *, held: bool = False) -> Walk:
     review = row[1]
-    if review.status != ReviewStatus.SCHEDULED:
+    if review.status != ReviewStatus.SCHEDULED and not (
+        held and review.status == ReviewStatus.HELD
+    ):
         raise Invalid("prep_closed")
     walk = await _walk(svc, session, row)
     if walk is None:
@@ -233,7 +241,7 @@ async def _walk(svc: Services, session: AsyncSession, row: WalkRow) -> Walk | No
         progress = PrepProgress(participant_id=participant.id, active=False)
         session.add(progress)
     answers = await session.scalars(_ANSWERS, {"participant_id": participant.id})
-    is_young = participant.role == Role.YOUNG_PERSON
+    is_young = deputies.is_the_young_person(participant)  # consent is theirs alone
     return Walk(
         participant=participant,
         review=review,
@@ -364,7 +372,11 @@ async def prepared_memberships(svc: Services, actor: Actor) -> list[safeguarding
 
 async def _with_bank(session: AsyncSession, actor: Actor) -> list[safeguarding.Membership]:
     mine = await safeguarding.memberships(session, actor)
-    return [m for m in mine if has_questions(m.role, m.review_type)]
+    return [
+        m
+        for m in mine
+        if m.status is ReviewStatus.SCHEDULED and has_questions(m.role, m.review_type)
+    ]
 
 
 def has_questions(role: Role, review_type: ReviewType) -> bool:
@@ -477,8 +489,9 @@ def _picked(question: Question, choice: str) -> tuple[str, str] | None:
         return SKIP, SKIP
     if choice == "n":
         return NOT_SURE, NOT_SURE
-    if choice.isdigit() and int(choice) < len(question.options):
-        return "option", question.options[int(choice)].value
+    index = parse_id(choice, prefixes="")
+    if index is not None and index < len(question.options):
+        return "option", question.options[index].value
     return None
 
 
@@ -508,7 +521,7 @@ async def answer_text(
 
 
 def _read_typed(svc: Services, question: Question, text: str) -> tuple[str, str]:
-    text = text.strip()
+    text = clean_text(text).strip()
     if len(text) > MAX_TEXT:
         raise Invalid("text_too_long", limit=MAX_TEXT)
     plain = normalise(text)
@@ -601,13 +614,15 @@ async def _save(
     if raised is None:
         return _screen(walk, notices=notices)
     safety = "young_person" if walk.role is Role.YOUNG_PERSON else "family"
-    return _screen(
+    screen = _screen(
         walk,
         notices=notices,
         safety=f"preparation/safe_help_{safety}",
         alerts=raised.alerts,
         flag_id=raised.flag_id,
     )
+    screen.safety_people = await safeguarding.who_to_talk_to(session, walk.review.id)
+    return screen
 
 
 async def _safeguard(
@@ -619,21 +634,23 @@ async def _safeguard(
     kind: str,
     value: str,
 ) -> safeguarding.Raised | None:
-    """An answer that says someone is not safe raises a flag and alerts at once."""
+    """An answer that says someone is not safe raises a flag and alerts at once; one
+    naming restraint or seclusion raises a rights concern too."""
+    found = library().scan_for_harm(value) if kind == "text" and walk.bank.scan_for_harm else None
     if kind == "option" and value in question.alert_on:
         source = "answer"
-    elif kind == "text" and walk.bank.scan_for_harm and library().mentions_harm(value):
+    elif found is not None and found.harm:
         source = "keyword"
     else:
         return None
-    return await safeguarding.raise_flag(
+    return await safeguarding.raise_for_answer(
         svc,
         session,
         actor,
         walk.participant,
-        kind=safeguarding.SAFEGUARDING,
         source=source,
         question_id=question.id,
+        restrictive=found is not None and found.restrictive,
     )
 
 
@@ -696,7 +713,7 @@ async def consent_answer(
     /consent). A button made before a later decision is stale."""
 
     async def work(session: AsyncSession) -> Screen:
-        walk = await _load(svc, session, actor, participant_id)
+        walk = await _load(svc, session, actor, participant_id, held=True)
         if walk.consent is None:
             raise NotAllowed("consent_young_person_only")
         if walk.consent.version != version or choice not in consent.DECISIONS:
@@ -715,8 +732,9 @@ async def consent_answer(
             role=str(Role.YOUNG_PERSON),
         )
         walk.consent = await consent.consent_state(session, walk.review.id)
-        alerts = _withdrawn_alerts(svc, walk, before)
-        if walk.progress.active or walk.step().kind == "consent":
+        alerts = await _withdrawn_alerts(svc, session, walk, before)
+        going_ahead = walk.review.status == ReviewStatus.SCHEDULED
+        if going_ahead and (walk.progress.active or walk.step().kind == "consent"):
             notices = ["preparation/consent_saved"] if before is not None else []
             return _screen(walk, notices=notices, alerts=alerts)
         # Changed from /consent outside the questions: say so, and no more.
@@ -727,7 +745,9 @@ async def consent_answer(
     return await _run(svc, work)
 
 
-def _withdrawn_alerts(svc: Services, walk: Walk, before: consent.Decision | None) -> list[Alert]:
+async def _withdrawn_alerts(
+    svc: Services, session: AsyncSession, walk: Walk, before: consent.Decision | None
+) -> list[Alert]:
     """The coordinator hears at once when sharing with the panel is withdrawn."""
     now = walk.consent.share if walk.consent else None
     if before is None or before.subject != consent.SHARE or before.decision != consent.YES:
@@ -736,7 +756,7 @@ def _withdrawn_alerts(svc: Services, walk: Walk, before: consent.Decision | None
         return []
     return [
         Alert(chat_id, "preparation/alert_consent_withdrawn", {"review_id": walk.review.id})
-        for chat_id in svc.settings.coordinator_ids
+        for chat_id in await coordinator_chats(svc.settings, session, review_id=walk.review.id)
     ]
 
 
@@ -749,12 +769,16 @@ class ConsentView:
 async def consent_view(svc: Services, actor: Actor) -> ConsentView:
     """/consent: the young person's decisions now, to keep or change."""
     async with svc.db.transaction() as session:
-        mine = [
+        places = [
             m for m in await safeguarding.memberships(session, actor) if m.role is Role.YOUNG_PERSON
         ]
+        own = await deputies.own_places(session, [m.participant_id for m in places])
+        mine = [m for m in places if m.participant_id in own]
         if not mine:
             raise Invalid("consent_young_person_only")
-        latest = mine[0]
+        # The next review if one is booked, else the one just held.
+        ahead = [m for m in mine if m.status is ReviewStatus.SCHEDULED]
+        latest = ahead[0] if ahead else mine[-1]
         return ConsentView(
             latest.participant_id, await consent.consent_state(session, latest.review_id)
         )
@@ -803,6 +827,7 @@ class ParticipantAnswers:
     submitted_at: datetime | None
     changed_after_submit: bool
     lines: list[AnswerLine]
+    deputy: bool = False  # standing in for someone: their own answers, never the other's
 
 
 @dataclass(frozen=True)
@@ -818,7 +843,12 @@ async def answers_for_panel(svc: Services, session: AsyncSession, review_id: int
     with their consent or a best-interests decision. The gate lives here, once."""
     state = await consent.consent_state(session, review_id)
     everyone = await _answers(svc, session, review_id, submitted_only=True)
-    shown = [p for p in everyone if p.role is not Role.YOUNG_PERSON or state.share_allowed]
+    # A deputy who joined as the young person (an old link) does not speak for them.
+    shown = [
+        p
+        for p in everyone
+        if p.role is not Role.YOUNG_PERSON or (state.share_allowed and not p.deputy)
+    ]
     return PanelAnswers(review_id, state, shown, len(shown) < len(everyone))
 
 
@@ -827,8 +857,9 @@ async def answers_for_coordinator(
 ) -> list[ParticipantAnswers]:
     """Everything, for a coordinator only (they may see the young person's answers
     whatever the consent)."""
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     async with svc.db.transaction() as session:
+        await svc.require_review(session, actor, review_id)
         audit(session, "answers_read", actor=actor, review_id=review_id)
         return await _answers(svc, session, review_id, submitted_only=False)
 
@@ -854,6 +885,7 @@ async def _answers(
                 progress.submitted_at,
                 progress.changed_after_submit_at is not None,
                 [_line(walk, q, n) for n, q in enumerate(walk.questions, 1)],
+                deputy=walk.participant.deputy_for_id is not None,
             )
         )
     return result

@@ -8,6 +8,7 @@ Loading validates every file and fails with the file and question named.
 
 from __future__ import annotations
 
+import html
 import re
 import tomllib
 from collections.abc import Iterable
@@ -20,6 +21,7 @@ from jinja2 import Environment, Template
 from markupsafe import Markup
 
 from cetr_bot.domain import PANEL_ROLES, ReviewType, Role
+from cetr_bot.services.harm_words import Found, Vocabulary, VocabularyError, parse_vocabulary
 from cetr_bot.text import MESSAGES, Texts
 
 QUESTIONS = MESSAGES / "questions"
@@ -63,6 +65,13 @@ class Question:
         return next((o for o in self.options if o.value == value), None)
 
     @property
+    def words(self) -> str:
+        """The question on one line, for the coordinator: no markup, no emoji-only lines."""
+        text = re.sub(r"<[^>]+>|\{\{.*?\}\}|\{%.*?%\}", "", self.text)
+        lines = [line.strip() for line in text.splitlines() if any(c.isalpha() for c in line)]
+        return html.unescape(" ".join(lines))
+
+    @property
     def takes_voice(self) -> bool:
         return self.kind == "voice" or (self.kind == "text" and self.voice)
 
@@ -90,7 +99,7 @@ class Library:
     areas: dict[str, str]
     banks: dict[tuple[str, ReviewType], Bank]
     groups: dict[Role, str]
-    harm_phrases: tuple[str, ...]
+    harm_words: Vocabulary
     concerns: tuple[Option, ...] = field(default=())
 
     def bank_for(self, role: Role | str, review_type: ReviewType | str) -> Bank | None:
@@ -98,8 +107,11 @@ class Library:
         return self.banks.get((group, ReviewType(review_type))) if group else None
 
     def mentions_harm(self, text: str) -> bool:
-        padded = f" {normalise(text)} "
-        return any(f" {phrase} " in padded for phrase in self.harm_phrases)
+        return self.harm_words.scan(text).harm
+
+    def scan_for_harm(self, text: str) -> Found:
+        """Which safeguarding phrases the text uses (safeguarding.toml)."""
+        return self.harm_words.scan(text)
 
     def concern(self, category: str) -> Option | None:
         return next((c for c in self.concerns if c.value == category), None)
@@ -150,18 +162,24 @@ def load_library(directory: Path) -> Library:
                 questions=_merge(base, added, extra.name),
             )
     _check_types_known(directory)
-    harm = _read(directory / "safeguarding.toml").get("phrases", [])
     concerns = _read(directory / "concerns.toml").get("categories", [])
     return Library(
         areas=areas,
         banks=banks,
         groups=groups,
-        harm_phrases=tuple(normalise(str(p)) for p in harm if normalise(str(p))),
+        harm_words=_vocabulary(directory / "safeguarding.toml"),
         concerns=tuple(Option(str(c["id"]), str(c["label"])) for c in concerns),
     )
 
 
 NOT_BANKS = frozenset({"safeguarding", "concerns"})
+
+
+def _vocabulary(path: Path) -> Vocabulary:
+    try:
+        return parse_vocabulary(_read(path))
+    except VocabularyError as exc:
+        raise BankError(f"{path.name}: {exc}") from exc
 
 
 def _read(path: Path) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cetr_bot.domain import Role
 from cetr_bot.services.context import Services, audit
+from cetr_bot.storage.coordinators import coordinator_chats_for_person
 from cetr_bot.storage.models import Participant, Person
 from cetr_bot.storage.models_reminders import Reminder
 
@@ -80,7 +81,11 @@ async def mark_unreachable(svc: Services, person_id: int) -> bool:
             .execution_options(synchronize_session=False)
         )
         stamp = now.strftime("%Y%m%d%H%M%S")
-        for chat in svc.settings.coordinator_ids:
+        if await _note_queued(session, person_id, stamp):
+            audit(session, "unreachable", person_id=person_id)
+            return True
+        # No review here: the coordinators of every team with a review they are in.
+        for chat in await coordinator_chats_for_person(svc.settings, session, person_id):
             session.add(
                 Reminder(
                     key=f"{COORD_UNREACHABLE}:n{person_id}:{stamp}:c{chat}",
@@ -95,3 +100,19 @@ async def mark_unreachable(svc: Services, person_id: int) -> bool:
             )
         audit(session, "unreachable", person_id=person_id)
         return True
+
+
+async def _note_queued(session: AsyncSession, person_id: int, stamp: str) -> bool:
+    """A note about this person still waits to go out (or went out this very second,
+    when they wrote and blocked again at once): the coordinators need no second one."""
+    prefix = f"{COORD_UNREACHABLE}:n{person_id}:"
+    found = await session.scalar(
+        select(Reminder.id)
+        .where(
+            Reminder.key.startswith(prefix, autoescape=True),
+            (Reminder.status == PENDING)
+            | Reminder.key.startswith(f"{prefix}{stamp}:", autoescape=True),
+        )
+        .limit(1)
+    )
+    return found is not None

@@ -10,11 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cetr_bot.domain import ReviewStatus, Role
-from cetr_bot.services import flows
+from cetr_bot.services import deputies, flows
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid, NotAllowed, NotFound
 from cetr_bot.storage.models import Participant, Person, Review
 from cetr_bot.storage.models_feedback import ReviewFeedback
+from cetr_bot.text_safety import clean_text
 
 QUESTIONS = ("kloe1", "kloe2", "kloe3", "kloe4")
 WRITE, ASK = "ypfeedback", "ypquestion"
@@ -30,7 +31,9 @@ class Draft:
 
 
 async def _may_write(svc: Services, session: AsyncSession, actor: Actor, review_id: int) -> None:
-    if svc.is_coordinator(actor):
+    """This review's coordinators, or its chair. Another team's review (or none at all):
+    a coordinator hears there is no such review."""
+    if await svc.coordinates_review(session, actor, review_id):
         return
     chair = await session.scalar(
         select(Participant.id)
@@ -38,11 +41,15 @@ async def _may_write(svc: Services, session: AsyncSession, actor: Actor, review_
         .where(
             Participant.review_id == review_id,
             Participant.role == Role.PANEL_CHAIR,
+            deputies.TRUSTED,  # a deputy chair only once approved
             Participant.removed_at.is_(None),
             Person.telegram_user_id == actor.telegram_user_id,
         )
     )
     if chair is None:
+        scope = await svc.team_scope(session, actor)
+        if scope is None or scope.any:
+            raise NotFound("review_not_found", review_id=review_id)
         raise NotAllowed("feedback_writers_only")
 
 
@@ -73,7 +80,7 @@ async def write(svc: Services, actor: Actor, text: str) -> Draft:
     if row_data is None or row_data.kind != WRITE:
         raise Invalid("nothing_pending")
     review_id = int(row_data.data["review_id"])
-    text = text.strip()
+    text = clean_text(text).strip()
     if len(text) > MAX_TEXT:
         raise Invalid("text_too_long", limit=MAX_TEXT)
     if not text:
@@ -117,7 +124,7 @@ async def young_persons(session: AsyncSession, actor: Actor) -> tuple[Participan
             .join(Review, Review.id == Participant.review_id)
             .where(
                 Person.telegram_user_id == actor.telegram_user_id,
-                Participant.role == Role.YOUNG_PERSON,
+                deputies.THE_YOUNG_PERSON,
                 Participant.removed_at.is_(None),
                 Review.status == ReviewStatus.HELD,
             )
@@ -156,7 +163,7 @@ async def ask(svc: Services, actor: Actor, text: str) -> None:
     pending = await flows.current(svc, actor)
     if pending is None or pending.kind != ASK:
         raise Invalid("nothing_pending")
-    text = text.strip()
+    text = clean_text(text).strip()
     if len(text) > MAX_TEXT:
         raise Invalid("text_too_long", limit=MAX_TEXT)
     if not text:

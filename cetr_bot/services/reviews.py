@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -20,14 +20,17 @@ from cetr_bot.rules import (
     commissioner_body,
     required_roles,
 )
-from cetr_bot.services import attendance, preparation, reminders
+from cetr_bot.services import attendance, deputies, preparation, reminders, teams
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid, NotFound
 from cetr_bot.services.events import review_changed
-from cetr_bot.storage.models import Participant, Review, YoungPerson
+from cetr_bot.storage.coordinators import default_team_id
+from cetr_bot.storage.models import Participant, Person, Review, YoungPerson
+from cetr_bot.text_safety import clean_text
 
 REF_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,39}$")
 MAX_LOCATION = 500
+REF_WORDS = re.compile(r"[ _.\-]+")
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,8 @@ class ParticipantLine:
     joined: bool
     name: str | None
     invited_at: datetime
+    deputy_for: int | None = None  # the participant they stand in for
+    awaiting_approval: bool = False  # a panel deputy: no pack until /approve
 
 
 @dataclass(frozen=True)
@@ -75,10 +80,34 @@ def validate_ref(ref: str) -> str:
     ref = ref.strip()
     if not REF_PATTERN.match(ref):
         raise Invalid("bad_ref")
+    if looks_like_a_name(ref):
+        raise Invalid("ref_is_a_name")
     return ref
 
 
+def looks_like_a_name(ref: str) -> bool:
+    """Two or more words of letters, not all capitals: "Alex Smith", "mary-jane jones"
+    (initials and case numbers such as "AS", "YP-0042" are fine)."""
+    parts = [p for p in REF_WORDS.split(ref) if p]
+    return len(parts) >= 2 and all(p.isalpha() and not p.isupper() for p in parts)
+
+
+async def refuse_known_name(svc: Services, ref: str) -> None:
+    """A reference that is someone's first name here ("Sam") is refused too."""
+    async with svc.db.transaction() as session:
+        await _refuse_known_name(session, ref)
+
+
+async def _refuse_known_name(session: AsyncSession, ref: str) -> None:
+    known = await session.scalar(
+        select(Person.id).where(func.lower(Person.preferred_name) == ref.lower()).limit(1)
+    )
+    if known is not None:
+        raise Invalid("ref_is_a_name")
+
+
 def validate_location(location: str | None) -> str | None:
+    location = None if location is None else clean_text(location, multiline=False)
     if location is None or not location.strip():
         return None
     if len(location) > MAX_LOCATION:
@@ -108,8 +137,9 @@ async def create_review(
     location: str | None = None,
     date_of_birth: date | None = None,
     admitted_on: date | None = None,
+    team: str | None = None,
 ) -> ReviewChanged:
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     ref = validate_ref(ref)
     location = validate_location(location)
     validate_future(svc, at)
@@ -118,9 +148,13 @@ async def create_review(
     if date_of_birth and admitted_on and admitted_on < date_of_birth:
         raise Invalid("admission_before_birth")
     async with svc.db.transaction() as session:
+        await _refuse_known_name(session, ref)
+        team_id = await teams.team_for_new_review(svc, session, actor, team)
+        await _ref_free_for(session, ref, team_id)
         person = await _young_person(session, ref, date_of_birth, admitted_on, review_type)
         review = Review(
             young_person=person,
+            team_id=team_id,
             type=review_type,
             scheduled_at=at,
             location=location,
@@ -133,6 +167,34 @@ async def create_review(
         await review_changed(svc, session, review.id, reason="created")
         warnings = await _warnings(svc, session, review)
         return ReviewChanged(review.id, warnings)
+
+
+async def _ref_free_for(session: AsyncSession, ref: str, team_id: int) -> None:
+    """A reference another team uses is refused: two teams' young people are never
+    merged, and no team sees another's history."""
+    used = set(
+        await session.scalars(
+            select(Review.team_id).join(YoungPerson).where(YoungPerson.ref == ref)
+        )
+    )
+    default_id = await default_team_id(session)
+    if {default_id if t is None else t for t in used} - {team_id}:
+        raise Invalid("ref_taken")
+
+
+async def check_ref(svc: Services, actor: Actor, ref: str) -> str:
+    """For the guided flow: a valid reference no other team uses."""
+    ref = validate_ref(ref)
+    async with svc.db.transaction() as session:
+        scope = await svc.team_scope(session, actor)
+        used = set(
+            await session.scalars(
+                select(Review.team_id).join(YoungPerson).where(YoungPerson.ref == ref)
+            )
+        )
+        if scope is not None and not all(scope.allows(t) for t in used):
+            raise Invalid("ref_taken")
+    return ref
 
 
 async def _young_person(
@@ -243,15 +305,17 @@ def summarise(review: Review) -> ReviewSummary:
 
 
 async def list_upcoming(svc: Services, actor: Actor) -> list[ReviewSummary]:
-    """Scheduled reviews from today on, soonest first."""
-    svc.require_coordinator(actor)
+    """Scheduled reviews from today on, soonest first: the actor's teams' only."""
+    await svc.require_coordinator(actor)
     start_of_today = (
         svc.now().astimezone(svc.settings.zone).replace(hour=0, minute=0, second=0, microsecond=0)
     )
     async with svc.db.transaction() as session:
+        scope = await svc.team_scope(session, actor)
         rows = await session.scalars(
             select(Review)
             .where(Review.status == ReviewStatus.SCHEDULED, Review.scheduled_at >= start_of_today)
+            .where(scope.clause() if scope is not None else true())
             .order_by(Review.scheduled_at, Review.id)
             .options(
                 selectinload(Review.young_person),
@@ -262,8 +326,9 @@ async def list_upcoming(svc: Services, actor: Actor) -> list[ReviewSummary]:
 
 
 async def review_detail(svc: Services, actor: Actor, review_id: int) -> ReviewDetail:
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     async with svc.db.transaction() as session:
+        await svc.require_review(session, actor, review_id)
         review = await load_review(session, review_id)
         participants = [
             ParticipantLine(
@@ -272,6 +337,8 @@ async def review_detail(svc: Services, actor: Actor, review_id: int) -> ReviewDe
                 joined=p.person_id is not None,
                 name=p.person.preferred_name if p.person else None,
                 invited_at=p.created_at,
+                deputy_for=p.deputy_for_id,
+                awaiting_approval=deputies.awaiting_approval(p),
             )
             for p in review.participants
             if p.removed_at is None
@@ -301,9 +368,10 @@ def _drop_met_suggestions(
 async def reschedule_review(
     svc: Services, actor: Actor, *, review_id: int, at: datetime
 ) -> ReviewChanged:
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     validate_future(svc, at)
     async with svc.db.transaction() as session:
+        await svc.require_review(session, actor, review_id)
         review = await load_review(session, review_id)
         if review.status != ReviewStatus.SCHEDULED:
             raise Invalid("review_not_scheduled", status=review.status)
@@ -318,8 +386,9 @@ async def reschedule_review(
 
 
 async def cancel_review(svc: Services, actor: Actor, *, review_id: int) -> ReviewSummary:
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     async with svc.db.transaction() as session:
+        await svc.require_review(session, actor, review_id)
         review = await load_review(session, review_id)
         if review.status != ReviewStatus.SCHEDULED:
             raise Invalid("review_not_scheduled", status=review.status)

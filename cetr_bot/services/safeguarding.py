@@ -19,10 +19,13 @@ from cetr_bot.domain import ReviewStatus, ReviewType, Role
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid, NotAllowed, NotFound
 from cetr_bot.services.question_bank import library
+from cetr_bot.storage.coordinators import coordinator_chats
 from cetr_bot.storage.models import Participant, PendingInput, Person, Review
 from cetr_bot.storage.models_preparation import PrepAnswer, PrepFlag
+from cetr_bot.text_safety import clean_text
 
 SAFEGUARDING, RIGHTS = "safeguarding", "rights"
+RESTRAINT = "restraint"  # the concerns.toml category of a restrictive practice
 CONCERN_INPUT = "concern"  # PendingInput.kind while we wait for a concern in words
 MAX_CONCERN = 3000
 
@@ -35,6 +38,7 @@ class Alert:
     template: str
     params: dict[str, Any]
     flag_id: int | None = None  # coordinators get a button to read the details
+    counts_for: int | None = None  # the flag whose delivery this counts towards
 
 
 @dataclass(frozen=True)
@@ -97,18 +101,72 @@ async def raise_flag(
     return Raised(flag.id, alerts)
 
 
+async def raise_for_answer(
+    svc: Services,
+    session: AsyncSession,
+    actor: Actor,
+    participant: Participant,
+    *,
+    source: str,
+    question_id: str,
+    restrictive: bool = False,
+) -> Raised:
+    """An answer that says the young person may not be safe: a safeguarding flag, and
+    for a restrictive practice (restraint, seclusion) a rights concern as well."""
+    raised = await raise_flag(
+        svc, session, actor, participant, kind=SAFEGUARDING, source=source, question_id=question_id
+    )
+    if not restrictive:
+        return raised
+    rights = await raise_flag(
+        svc,
+        session,
+        actor,
+        participant,
+        kind=RIGHTS,
+        source=source,
+        question_id=question_id,
+        category=RESTRAINT,
+    )
+    return Raised(raised.flag_id, raised.alerts + rights.alerts)
+
+
+async def who_to_talk_to(session: AsyncSession, review_id: int) -> dict[str, Any]:
+    """What the "talk to someone now" reply may name: only the people this review has
+    (ward staff only when the young person is in hospital, the clinician only if told)."""
+    review = await session.get_one(Review, review_id)
+    roles = await session.scalars(
+        select(Participant.role).where(
+            Participant.review_id == review_id, Participant.removed_at.is_(None)
+        )
+    )
+    return {
+        "in_hospital": review.type != ReviewType.COMMUNITY,
+        "roles": sorted(set(roles)),
+        "clinician_told": bool(await _clinician_chats(session, review_id)),
+    }
+
+
 async def _alerts(svc: Services, session: AsyncSession, flag: PrepFlag, role: Role) -> list[Alert]:
     params = {"review_id": flag.review_id, "source": flag.source, "role": role}
+    coordinators = await coordinator_chats(svc.settings, session, review_id=flag.review_id)
     alerts = [
-        Alert(chat_id, f"preparation/alert_{flag.kind}_coordinator", params, flag.id)
-        for chat_id in svc.settings.coordinator_ids
+        Alert(
+            chat_id,
+            f"preparation/alert_{flag.kind}_coordinator",
+            params,
+            flag_id=flag.id,
+            counts_for=flag.id,
+        )
+        for chat_id in coordinators
     ]
     if flag.kind == SAFEGUARDING:
-        seen = set(svc.settings.coordinator_ids)
+        seen = set(coordinators)
         for chat_id in await _clinician_chats(session, flag.review_id):
             if chat_id not in seen:
                 seen.add(chat_id)
-                alerts.append(Alert(chat_id, "preparation/alert_safeguarding_clinician", params))
+                template = "preparation/alert_safeguarding_clinician"
+                alerts.append(Alert(chat_id, template, params, counts_for=flag.id))
     return alerts
 
 
@@ -138,6 +196,7 @@ async def record_delivery(svc: Services, flag_id: int, *, sent: int, failed: int
 
 async def flag_lines(session: AsyncSession, review_id: int, limit: int = 5) -> list[FlagLine]:
     """The most recent flags of a review, newest first, for the coordinator."""
+    review_type = await session.scalar(select(Review.type).where(Review.id == review_id))
     rows = await session.execute(
         select(PrepFlag, Participant.role)
         .outerjoin(Participant, Participant.id == PrepFlag.participant_id)
@@ -145,22 +204,29 @@ async def flag_lines(session: AsyncSession, review_id: int, limit: int = 5) -> l
         .order_by(PrepFlag.raised_at.desc(), PrepFlag.id.desc())
         .limit(limit)
     )
-    return [_line(flag, role) for flag, role in rows]
+    return [_line(flag, role, review_type) for flag, role in rows]
 
 
-def _line(flag: PrepFlag, role: str | None) -> FlagLine:
+def _line(flag: PrepFlag, role: str | None, review_type: str | None) -> FlagLine:
     category = library().concern(flag.category) if flag.category else None
     return FlagLine(
         kind=flag.kind,
         at=flag.raised_at,
         source=flag.source,
         role=role,
-        question=flag.question_id,
+        question=_question_words(flag.question_id, role, review_type),
         category=category.label if category else None,
         text=flag.text,
         alerts_sent=flag.alerts_sent,
         alerts_failed=flag.alerts_failed,
     )
+
+
+def _question_words(question_id: str | None, role: str | None, kind: str | None) -> str | None:
+    """The question's words from its bank (never its internal id)."""
+    bank = library().bank_for(role, kind) if question_id and role and kind else None
+    question = bank.get(question_id) if bank and question_id else None
+    return question.words if question else None
 
 
 @dataclass(frozen=True)
@@ -173,11 +239,12 @@ class FlagDetail:
 
 async def read_flag(svc: Services, actor: Actor, flag_id: int) -> FlagDetail:
     """The full flag, for a coordinator only (it may hold the young person's own words)."""
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     async with svc.db.transaction() as session:
         flag = await session.get(PrepFlag, flag_id)
         if flag is None:
             raise NotFound("not_found")
+        await svc.require_review(session, actor, flag.review_id, NotFound("not_found"))
         participant = (
             await session.get(Participant, flag.participant_id) if flag.participant_id else None
         )
@@ -190,7 +257,8 @@ async def read_flag(svc: Services, actor: Actor, flag_id: int) -> FlagDetail:
                 )
             )
         audit(session, "flag_read", actor=actor, review_id=flag.review_id, flag_id=flag.id)
-        line = _line(flag, participant.role if participant else None)
+        review = await session.get_one(Review, flag.review_id)
+        line = _line(flag, participant.role if participant else None, review.type)
         return FlagDetail(flag.id, flag.review_id, line, answer)
 
 
@@ -204,6 +272,7 @@ class Membership:
     role: Role
     at: datetime
     review_type: ReviewType
+    status: ReviewStatus = ReviewStatus.SCHEDULED
 
 
 @dataclass
@@ -216,28 +285,52 @@ class ConcernStep:
     alerts: list[Alert] = field(default_factory=list)
     flag_id: int | None = None
     harm: bool = False  # the words suggest someone is being harmed: help them now too
+    safety_people: dict[str, Any] = field(default_factory=dict)  # whom that help may name
     role: Role | None = None
     error: Invalid | None = None
 
 
 async def memberships(session: AsyncSession, actor: Actor) -> list[Membership]:
-    """Every review (still scheduled) this Telegram user has joined, in any role."""
+    """The reviews this Telegram user is part of now, in any role, soonest first: every
+    scheduled one, and a held one until a later review of that young person takes its
+    place (after the meeting they keep their role, their consent and their say)."""
     rows = await session.execute(
-        select(Participant.id, Review.id, Participant.role, Review.scheduled_at, Review.type)
+        select(
+            Participant.id,
+            Review.id,
+            Participant.role,
+            Review.scheduled_at,
+            Review.type,
+            Review.status,
+            Review.young_person_id,
+        )
         .join(Review, Review.id == Participant.review_id)
         .join(Person, Person.id == Participant.person_id)
         .where(
             Person.telegram_user_id == actor.telegram_user_id,
             Participant.removed_at.is_(None),
-            Review.status == ReviewStatus.SCHEDULED,
+            Review.status.in_([ReviewStatus.SCHEDULED, ReviewStatus.HELD]),
         )
         .order_by(Review.scheduled_at, Participant.id)
     )
-    return [Membership(p, r, Role(role), at, ReviewType(kind)) for p, r, role, at, kind in rows]
+    found = [
+        (Membership(p, r, Role(role), at, ReviewType(kind), ReviewStatus(status)), young)
+        for p, r, role, at, kind, status, young in rows
+    ]
+    return [m for m, young in found if _current(m, young, found)]
+
+
+def _current(m: Membership, young: int, found: list[tuple[Membership, int]]) -> bool:
+    if m.status is ReviewStatus.SCHEDULED:
+        return True
+    return not any(other.at > m.at for other, same in found if same == young)
 
 
 async def start_concern(svc: Services, actor: Actor, text: str | None) -> ConcernStep:
-    text = (text or "").strip() or None
+    """/concern, with or without words on the command line (held to the same limit)."""
+    text = clean_text(text or "").strip() or None
+    if text is not None and len(text) > MAX_CONCERN:
+        raise Invalid("text_too_long", limit=MAX_CONCERN)
     async with svc.db.transaction() as session:
         mine = await memberships(session, actor)
         if not mine:
@@ -280,7 +373,7 @@ async def concern_in_words_in(
         step = ConcernStep("pick", memberships=await memberships(session, actor))
         step.error = Invalid("use_buttons")
         return step
-    text = text.strip()
+    text = clean_text(text).strip()
     if len(text) > MAX_CONCERN:
         step = ConcernStep("ask", participant_id=int(participant_id))
         step.error = Invalid("text_too_long", limit=MAX_CONCERN)
@@ -330,12 +423,13 @@ async def _record(
         alerts=raised.alerts,
         flag_id=raised.flag_id,
         harm=harm,
+        safety_people=await who_to_talk_to(session, participant.review_id) if harm else {},
         role=Role(participant.role),
     )
 
 
 async def _own(session: AsyncSession, actor: Actor, participant_id: int) -> Participant:
-    """The participant, if it is this Telegram user's own and its review is still on."""
+    """The participant, if it is this Telegram user's own in a review they are part of now."""
     mine = {m.participant_id for m in await memberships(session, actor)}
     if participant_id not in mine:
         raise NotAllowed("not_allowed")

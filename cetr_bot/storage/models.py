@@ -61,6 +61,8 @@ class Review(Base):
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     held_on: Mapped[date | None] = mapped_column(Date)
     created_by: Mapped[int | None] = mapped_column(BigInteger)
+    # The team whose coordinators see it (models_teams.Team); None: the default team.
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -98,6 +100,11 @@ class Participant(Base):
     joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A deputy (from a "send someone in my place" link) stands in for this participant:
+    # never their consent, feedback or answers; for a panel role, no pack until approved.
+    deputy_for_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_by: Mapped[int | None] = mapped_column(BigInteger)
 
     review: Mapped[Review] = relationship(back_populates="participants")
     person: Mapped[Person | None] = relationship(back_populates="participations")

@@ -7,6 +7,7 @@ from cetr_bot.storage import (
     models_pack,
     models_preparation,
     models_reminders,
+    models_teams,
 )
 from cetr_bot.storage.models import Base
 
@@ -18,4 +19,5 @@ __all__ = [
     "models_pack",
     "models_preparation",
     "models_reminders",
+    "models_teams",
 ]

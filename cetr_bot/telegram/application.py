@@ -19,14 +19,18 @@ from telegram.ext import (
 
 from cetr_bot.scheduling import dispatcher
 from cetr_bot.scheduling.delivery import SharedRateLimiter
+from cetr_bot.services import teams
 from cetr_bot.services.context import Services
 from cetr_bot.services.errors import ServiceError
 from cetr_bot.telegram.handlers import (
     actions,
+    admin,
     attendance,
     common,
     coordinator,
+    deputies,
     feedback,
+    gate,
     pack,
     preparation,
     review_feedback,
@@ -60,7 +64,7 @@ def build_application(svc: Services, texts: Texts) -> Application:
     api = settings.telegram_api_url
     app = (
         Application.builder()
-        .token(settings.bot_token)
+        .token(settings.bot_token.get_secret_value())
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         # Stay inside Telegram's flood limits rather than hit them.
@@ -75,7 +79,8 @@ def build_application(svc: Services, texts: Texts) -> Application:
 
 
 def register_handlers(app: Application) -> None:
-    private = filters.ChatType.PRIVATE
+    # Edited messages never reach a command or text handler (see handlers/gate.py).
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     commands: dict[str, Handler] = {
         "start": common.start,
         "help": common.help_command,
@@ -105,12 +110,16 @@ def register_handlers(app: Application) -> None:
     pack.register(app, guarded)
     feedback.register(app, guarded)
     review_feedback.register(app, guarded)
+    admin.register(app, guarded)
+    deputies.register(app, guarded)
     app.add_handler(CallbackQueryHandler(guarded(coordinator.unknown_button)))
     app.add_handler(MessageHandler(private & filters.COMMAND, guarded(common.unknown_command)))
     app.add_handler(MessageHandler(private & filters.TEXT, guarded(common.on_text)))
     app.add_handler(MessageHandler(private & ~filters.TEXT, guarded(common.on_other)))
     app.add_error_handler(common.on_error)
-    # Before everything else (group -1): a message from someone who had blocked us.
+    # First of all (group -2): private chats only, and edits are not new input.
+    app.add_handler(TypeHandler(Update, gate.gate), group=-2)
+    # Then (group -1): a message from someone who had blocked us.
     app.add_handler(TypeHandler(Update, common.note_seen), group=-1)
 
 
@@ -120,7 +129,7 @@ async def on_startup(app: Application) -> None:
     svc.bot_username = app.bot.username
     everyone = [BotCommand(c, _describe(app, c)) for c in EVERYONE_COMMANDS]
     await app.bot.set_my_commands(everyone, scope=BotCommandScopeAllPrivateChats())
-    for user_id in svc.settings.coordinator_ids:
+    for user_id in await teams.all_coordinators(svc):
         await set_coordinator_menu(app.bot, app.bot_data["texts"], user_id)
 
 

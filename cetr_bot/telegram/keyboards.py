@@ -39,6 +39,11 @@ def review_types(texts: Texts) -> InlineKeyboardMarkup:
     )
 
 
+def pick_team(names: Sequence[str]) -> InlineKeyboardMarkup:
+    """A coordinator in several teams says which one a new review is for."""
+    return grid([button(name, "nr", "team", name) for name in names], width=2)
+
+
 def skip(texts: Texts, step: str) -> InlineKeyboardMarkup:
     return grid(
         [InlineKeyboardButton(texts.label("buttons.skip"), callback_data=data("nr", step, "skip"))]
@@ -122,3 +127,8 @@ def young_person_feedback(texts: Texts) -> InlineKeyboardMarkup:
 
 def send_feedback(texts: Texts, review_id: int) -> InlineKeyboardMarkup:
     return grid([button(texts.label("yp_feedback_buttons.send"), "yf", review_id, "send")])
+
+
+def approve_deputy(texts: Texts, participant_id: int) -> InlineKeyboardMarkup:
+    """The coordinator lets a panel deputy read the papers (re-checked on the press)."""
+    return grid([button(texts.label("buttons.approve", id=participant_id), "ap", participant_id)])

@@ -36,14 +36,20 @@ COORDINATOR_COMMANDS = (
     "addaction",
     "reportsent",
     "bestinterests",
+    "approve",
     "pack",
     "writefeedback",
 )
 
+ADMIN_COMMANDS = ("team", "coordinator", "admin")
 
-async def set_coordinator_menu(bot: Bot, texts: Texts, user_id: int) -> None:
-    """The coordinator's own menu; also set when they first open the chat."""
-    names = EVERYONE_COMMANDS + COORDINATOR_COMMANDS
+
+async def set_coordinator_menu(
+    bot: Bot, texts: Texts, user_id: int, *, coordinator: bool = True, admin: bool = False
+) -> None:
+    """The coordinator's (and/or administrator's) own menu; also set when they open the chat."""
+    names = EVERYONE_COMMANDS + (COORDINATOR_COMMANDS if coordinator else ())
+    names += ADMIN_COMMANDS if admin else ()
     full = [BotCommand(c, texts.label(f"commands.{c}")) for c in names]
     try:
         await bot.set_my_commands(full, scope=BotCommandScopeChat(user_id))

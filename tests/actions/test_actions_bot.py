@@ -22,6 +22,8 @@ async def test_coordinator_marks_held_and_records_an_action(bot, client, svc):
     [reply] = await coord.ask(f"/addaction {review_id}")
     assert "recorded once the review has been held" in reply.plain
     [reply] = await coord.ask(f"/held {review_id}")
+    assert "has not started yet" in reply.plain  # booked for two hours' time
+    [reply] = await coord.ask(f"/held {review_id} {svc.now():%d/%m/%Y}")
     assert "marked as held" in reply.plain
     [ask] = await coord.ask(f"/addaction {review_id}")
     assert "What is to be done" in ask.plain

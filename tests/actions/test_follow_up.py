@@ -11,7 +11,7 @@ from cetr_bot.services.context import Actor
 from tests.actions.helpers import add, held_review_with_owner
 from tests.conftest import COORDINATOR_ID
 from tests.helpers import CLI, add_review, invite, join
-from tests.reminders.helpers import pending, tick
+from tests.reminders.helpers import pending, tick, without_join_notices
 
 
 async def open_coordinator(client):
@@ -84,7 +84,7 @@ async def test_help_and_not_mine_reach_the_coordinator(bot, client, svc):
         text="Funding panel keeps moving",
     )
     await tick(svc, bot)
-    [note] = await coord.wait_for()
+    [note] = without_join_notices(await coord.wait_for() + await coord.settle())
     assert "needs help" in note.plain and "Funding panel keeps moving" in note.plain
 
 
@@ -135,7 +135,7 @@ async def test_report_reminder_and_kind_late_notice(bot, client, svc):
     await join(mum, parent.token)
     await actions.mark_held(svc, CLI, review_id=review_id, held_on=svc.now().date())
     await tick(svc, bot, at=at(3, 9, month=12))  # 10 days on
-    [due] = await coord.wait_for()
+    [due] = without_join_notices(await coord.wait_for() + await coord.settle())
     assert f"report for review #{review_id}" in due.plain and "/reportsent" in due.plain
     await mum.settle()
     await tick(svc, bot, at=at(8, 9, month=12))  # 15 days on: late

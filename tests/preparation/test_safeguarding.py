@@ -225,3 +225,40 @@ async def test_concern_can_be_cancelled(bot, client, svc):
 
 
 assert YES  # imported for symmetry with the other preparation tests
+
+
+async def test_restraint_typed_by_the_young_person_raises_both_flags(bot, client, svc):
+    review_id, coordinator, clinician = await _review_with_team(svc, client)
+    young = await join_as(svc, client, Role.YOUNG_PERSON, 2002, review_id=review_id)
+    await young.user.tap(START)
+    await consent_yes(young.user)
+    help_, next_question = await young.user.ask("staff restrained me", count=2)
+    assert "Childline" in help_.plain and "A member of staff you trust" in help_.plain
+    assert "2 of" in next_question.plain  # the questions carry on
+    to_coordinator = await coordinator.wait_for(2)
+    [to_clinician] = await clinician.wait_for()
+    kinds = sorted(m.plain.splitlines()[0] for m in to_coordinator)
+    assert kinds == [
+        f"⚖️ Rights concern · review #{review_id}",
+        f"🚨 Safeguarding alert · review #{review_id}",
+    ]
+    assert all(m.button_labels == [READ] for m in to_coordinator)
+    assert "Safeguarding alert" in to_clinician.plain  # rights concerns go to the coordinator
+    for alert in [*to_coordinator, to_clinician]:
+        _discreet(alert.plain)
+        assert "restrained me" not in alert.plain
+
+    safeguarding_flag, rights_flag = await _flags(svc)
+    assert (safeguarding_flag.kind, safeguarding_flag.source) == ("safeguarding", "keyword")
+    assert (rights_flag.kind, rights_flag.source) == ("rights", "keyword")
+    assert rights_flag.category == "restraint" and rights_flag.question_id == "like_doing"
+    assert (safeguarding_flag.alerts_sent, rights_flag.alerts_sent) == (2, 1)
+
+    rights_alert = next(m for m in to_coordinator if "Rights concern" in m.plain)
+    [detail] = await coordinator.tap(READ, message=rights_alert)
+    assert "What: ✋ Held down or kept alone" in detail.plain
+    assert "staff restrained me" in detail.plain
+    assert "What do you like doing?" in detail.plain and "like_doing" not in detail.plain
+    [shown] = await coordinator.ask(f"/review {review_id}")
+    assert "⚖️ Rights concern" in shown.plain and "Held down or kept alone" in shown.plain
+    assert "🚨 Safeguarding" in shown.plain and "like_doing" not in shown.plain

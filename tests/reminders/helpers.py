@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from cetr_bot.runner import BotRunner
+from cetr_bot.sandbox import SentMessage
 from cetr_bot.scheduling.dispatcher import TickReport, dispatch_due
+from cetr_bot.services import notices
 from cetr_bot.services.context import Services
 from cetr_bot.storage.models_reminders import Reminder
 
@@ -30,6 +32,22 @@ async def tick(svc: Services, bot: BotRunner, *, at: datetime | None = None) -> 
     if at is not None:
         svc.clock.current = at  # type: ignore[attr-defined]
     return await dispatch_due(svc, bot.app.bot)
+
+
+async def notices_done(svc: Services) -> None:
+    """Take the coordinators' pending notices (someone joined...) as sent: for tests
+    that count what one tick sends."""
+    async with svc.db.transaction() as session:
+        await session.execute(
+            update(Reminder)
+            .where(Reminder.kind.in_(notices.KINDS), Reminder.status == "pending")
+            .values(status="sent")
+        )
+
+
+def without_join_notices(messages: list[SentMessage]) -> list[SentMessage]:
+    """What a coordinator got besides the notices that someone joined."""
+    return [m for m in messages if "Someone joined" not in m.plain]
 
 
 def local(svc: Services, moment: datetime) -> str:

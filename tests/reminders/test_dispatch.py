@@ -16,7 +16,7 @@ from cetr_bot.services.context import Actor
 from cetr_bot.storage.models import Person
 from tests.conftest import COORDINATOR_ID
 from tests.helpers import CLI, add_review, invite, join
-from tests.reminders.helpers import pending, rows, tick
+from tests.reminders.helpers import notices_done, pending, rows, tick
 
 REVIEW_AT = datetime(2026, 12, 14, 9, 0, tzinfo=UTC)  # the default review, 21 days ahead
 DAY_14 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -27,6 +27,7 @@ async def joined_parent(svc, client, review_id=None):
     created = await invite(svc, review_id, Role.FAMILY)
     user = client.user(2001, first_name="Dana")
     await join(user, created.token)
+    await notices_done(svc)  # the coordinator's "someone joined": not what these tests count
     return review_id, created.participant_id, user
 
 

@@ -71,7 +71,8 @@ def test_settings_read_a_dotenv_file(tmp_path, monkeypatch):
     monkeypatch.delenv("BOT_TOKEN", raising=False)
     (tmp_path / ".env").write_text("BOT_TOKEN=1:abc\nTIMEZONE=Europe/Paris\n")
     settings = load_settings()
-    assert settings.bot_token == "1:abc" and settings.timezone == "Europe/Paris"
+    assert settings.bot_token is not None and settings.bot_token.get_secret_value() == "1:abc"
+    assert settings.timezone == "Europe/Paris"
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from cetr_bot.domain import Role
-from cetr_bot.parsing import parse_date, parse_time
+from cetr_bot.parsing import parse_date, parse_id, parse_time
 from cetr_bot.services import action_flows, actions, flows, preferences
 from cetr_bot.services.errors import Invalid
 from cetr_bot.telegram import keyboards
@@ -58,8 +58,7 @@ def register(app: Any, guarded: Any) -> None:
 
 
 def _number(text: str | None) -> int | None:
-    cleaned = (text or "").strip().lstrip("#").lstrip("Aa")
-    return int(cleaned) if cleaned.isdigit() and len(cleaned) < 10 else None
+    return parse_id((text or "").strip().lstrip("#"), prefixes="Aa")
 
 
 def _example_date(context: Context) -> str:
@@ -76,20 +75,16 @@ def owner_keyboard(context: Context, view: actions.ActionView) -> InlineKeyboard
 
 async def held(update: Update, context: Context) -> None:
     svc, actor = services(context), actor_of(update)
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     args = context.args or []
     review_id = _number(args[0] if args else None)
     if review_id is None:
         await say(update, context, "coordinator/usage_review")
         return
-    on = (
-        parse_date(" ".join(args[1:]))
-        if len(args) > 1
-        else svc.now().astimezone(svc.settings.zone).date()
-    )
-    if on is None:
+    on = parse_date(" ".join(args[1:])) if len(args) > 1 else None
+    if len(args) > 1 and on is None:
         raise Invalid("bad_date")
-    await actions.mark_held(svc, actor, review_id=review_id, held_on=on)
+    on = await actions.mark_held(svc, actor, review_id=review_id, held_on=on)
     await say(update, context, "actions/held", review_id=review_id, held_on=on)
 
 
@@ -97,7 +92,7 @@ async def report_sent(update: Update, context: Context) -> None:
     svc, actor = services(context), actor_of(update)
     review_id = _number(context.args[0] if context.args else None)
     if review_id is None:
-        svc.require_coordinator(actor)
+        await svc.require_coordinator(actor)
         await say(update, context, "coordinator/usage_review")
         return
     await actions.mark_report_sent(svc, actor, review_id=review_id)
@@ -106,7 +101,7 @@ async def report_sent(update: Update, context: Context) -> None:
 
 async def add_action(update: Update, context: Context) -> None:
     svc, actor = services(context), actor_of(update)
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     review_id = _number(context.args[0] if context.args else None)
     if review_id is None:
         await say(update, context, "coordinator/usage_review")
@@ -153,7 +148,7 @@ async def _ask_owner(
 async def owner_pick_button(update: Update, context: Context) -> None:
     parts = callback_parts(update)
     svc, actor, t = services(context), actor_of(update), texts(context)
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     if parts[1:] == ["new"]:
         await settle_button(update)
         roles = [
@@ -179,7 +174,7 @@ async def owner_pick_button(update: Update, context: Context) -> None:
 async def list_actions(update: Update, context: Context) -> None:
     """Coordinator: /actions N lists a review's actions. Others: their family summary."""
     svc, actor = services(context), actor_of(update)
-    if not svc.is_coordinator(actor):
+    if not await svc.is_coordinator(actor):
         await family_summary(update, context)
         return
     review_id = _number(context.args[0] if context.args else None)
@@ -199,7 +194,7 @@ async def show_action(update: Update, context: Context) -> None:
     view, history = await actions.show_action(svc, actor, action_id=action_id)
     keyboard = None
     if view.status is actions.ActionStatus.OPEN:
-        if svc.is_coordinator(actor):
+        if await svc.is_coordinator(actor):
             keyboard = keyboards.grid(
                 [
                     keyboards.button(t.label(f"action_buttons.{name}"), "am", view.id, name)
@@ -216,7 +211,7 @@ async def manage_button(update: Update, context: Context) -> None:
     """am:<action>:change_due|change_what|reassign|cancel|yes|to:<participant>"""
     parts = callback_parts(update)
     svc, actor, t = services(context), actor_of(update), texts(context)
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     action_id = _number(parts[1]) if len(parts) >= 3 else None
     if action_id is None:
         raise Invalid("stale_button")

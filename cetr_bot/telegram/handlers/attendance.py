@@ -13,6 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
+from cetr_bot.parsing import parse_id
 from cetr_bot.scheduling import calendar
 from cetr_bot.services import attendance
 from cetr_bot.services.errors import Invalid, ServiceError
@@ -32,7 +33,9 @@ log = logging.getLogger(__name__)
 
 PREFIX = "at"
 CHOICES = {"p": attendance.IN_PERSON, "v": attendance.VIDEO, "x": attendance.CANNOT}
-ALTERNATIVES = {"d": attendance.DEPUTY, "w": attendance.WRITTEN}
+ALTERNATIVES = {"d": attendance.DEPUTY, "w": attendance.WRITTEN, "s": attendance.SUPPORTER}
+# Nobody takes the young person's place: they are offered a supporter or advocate instead.
+OFFERED = {True: ("w", "s"), False: ("d", "w")}
 
 
 def rsvp_keyboard(t: Texts, participant_id: int) -> InlineKeyboardMarkup:
@@ -49,16 +52,16 @@ def rsvp_keyboard(t: Texts, participant_id: int) -> InlineKeyboardMarkup:
     )
 
 
-def alternatives_keyboard(t: Texts, participant_id: int) -> InlineKeyboardMarkup:
+def alternatives_keyboard(t: Texts, participant_id: int, *, young: bool) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
                 InlineKeyboardButton(
-                    t.label(f"rsvp_buttons.{name}"),
+                    t.label(f"rsvp_buttons.{ALTERNATIVES[code]}"),
                     callback_data=f"{PREFIX}:{participant_id}:{code}",
                 )
             ]
-            for code, name in ALTERNATIVES.items()
+            for code in OFFERED[young]
         ]
     )
 
@@ -128,9 +131,10 @@ async def attend(update: Update, context: Context) -> None:
 
 async def rsvp_button(update: Update, context: Context) -> None:
     parts = callback_parts(update)
-    if len(parts) != 3 or not parts[1].isdigit() or len(parts[1]) > 12:
+    participant_id = parse_id(parts[1], prefixes="") if len(parts) == 3 else None
+    if participant_id is None:
         raise Invalid("stale_button")
-    participant_id, code = int(parts[1]), parts[2]
+    code = parts[2]
     svc, actor = services(context), actor_of(update)
     if code in CHOICES:
         rsvp = await attendance.record(
@@ -142,6 +146,10 @@ async def rsvp_button(update: Update, context: Context) -> None:
         link = await attendance.send_deputy(svc, actor, participant_id=participant_id)
         await settle_button(update)
         await say(update, context, "attendance/deputy", link=link, young=link.rsvp.young)
+    elif code == "s":
+        link = await attendance.send_supporter(svc, actor, participant_id=participant_id)
+        await settle_button(update)
+        await say(update, context, "attendance/supporter", link=link)
     elif code == "w":
         rsvp = await attendance.send_written(svc, actor, participant_id=participant_id)
         await settle_button(update)
@@ -158,7 +166,7 @@ async def _answered(update: Update, context: Context, rsvp: attendance.Rsvp) -> 
             "attendance/cannot",
             rsvp=rsvp,
             young=rsvp.young,
-            keyboard=alternatives_keyboard(texts(context), rsvp.participant_id),
+            keyboard=alternatives_keyboard(texts(context), rsvp.participant_id, young=rsvp.young),
         )
         return
     # A confirmation carries the calendar file, so it is easy to add.

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
+from telegram.error import Forbidden
 
 from cetr_bot.domain import FAMILY_ROLES, PANEL_ROLES, Role
-from cetr_bot.services import flows, invitations, people
+from cetr_bot.services import flows, invitations, people, teams
 from cetr_bot.services.errors import ServiceError
 from cetr_bot.telegram.handlers import (
     actions,
@@ -23,7 +24,11 @@ from cetr_bot.telegram.replies import Context, actor_of, say, say_error, service
 log = logging.getLogger(__name__)
 
 
-def joined_template(role: Role) -> str:
+def joined_template(role: Role, *, deputy: bool = False) -> str:
+    if deputy:
+        return "start/joined_deputy"
+    if role is Role.SUPPORTER:
+        return "start/joined_supporter"
     if role is Role.YOUNG_PERSON:
         return "start/joined_young_person"
     if role in FAMILY_ROLES:
@@ -45,9 +50,10 @@ async def start(update: Update, context: Context) -> None:
         await say(
             update,
             context,
-            joined_template(joined.role),
+            joined_template(joined.role, deputy=joined.deputy_for is not None),
             name=joined.name,
             role=joined.role,
+            joined=joined,
             at=joined.at,
             review_type=joined.review_type,
         )
@@ -55,15 +61,23 @@ async def start(update: Update, context: Context) -> None:
         await preparation.after_join(update, context, joined)
         return
     svc = services(context)
-    if svc.is_coordinator(actor) and actor.telegram_user_id:
-        await set_coordinator_menu(context.bot, texts(context), actor.telegram_user_id)
+    coordinator_, admin_ = await svc.is_coordinator(actor), await teams.is_admin(svc, actor)
+    if (coordinator_ or admin_) and actor.telegram_user_id:
+        await set_coordinator_menu(
+            context.bot,
+            texts(context),
+            actor.telegram_user_id,
+            coordinator=coordinator_,
+            admin=admin_,
+        )
     memberships = await invitations.memberships(svc, actor)
     await say(update, context, "start/welcome", name=actor.first_name, memberships=memberships)
 
 
 async def help_command(update: Update, context: Context) -> None:
-    coordinator_ = services(context).is_coordinator(actor_of(update))
-    await say(update, context, "start/help", coordinator=coordinator_)
+    svc, actor = services(context), actor_of(update)
+    coordinator_, admin_ = await svc.is_coordinator(actor), await teams.is_admin(svc, actor)
+    await say(update, context, "start/help", coordinator=coordinator_, admin=admin_)
 
 
 async def cancel(update: Update, context: Context) -> None:
@@ -112,9 +126,22 @@ async def note_seen(update: Update, context: Context) -> None:
 async def on_error(update: object, context: Context) -> None:
     """Log by id only, and tell the user something went wrong without details."""
     update_id = update.update_id if isinstance(update, Update) else None
+    if isinstance(context.error, Forbidden) and isinstance(update, Update):
+        await _blocked(update, context)
+        return
     log.error("error while handling update %s", update_id, exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
             await say(update, context, "errors/internal")
         except Exception:  # noqa: BLE001 - the error handler must never raise
             log.exception("could not tell the user about the error")
+
+
+async def _blocked(update: Update, context: Context) -> None:
+    """A reply was refused with 403: they blocked the bot. Not a fault of ours."""
+    user = update.effective_user
+    if user is None:
+        log.info("reply refused (403) on update %s", update.update_id)
+        return
+    marked = await people.blocked(services(context), user.id)
+    log.info("user %s has blocked the bot%s", user.id, "; marked unreachable" if marked else "")

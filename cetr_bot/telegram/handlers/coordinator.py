@@ -10,6 +10,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
 from cetr_bot.domain import parse_role
+from cetr_bot.parsing import parse_id
 from cetr_bot.services import flows, invitations, reviews
 from cetr_bot.services.context import audit
 from cetr_bot.services.errors import Invalid, ServiceError
@@ -29,17 +30,16 @@ log = logging.getLogger(__name__)
 
 
 def _review_number(text: str | None) -> int | None:
-    if text is None:
-        return None
-    cleaned = text.strip().lstrip("#")
-    return int(cleaned) if cleaned.isdigit() and len(cleaned) < 10 else None
+    return parse_id(text)
 
 
 # --- /newreview ---------------------------------------------------------------
 
 
-def _step_keyboard(context: Context, name: str) -> InlineKeyboardMarkup | None:
-    t = texts(context)
+def _step_keyboard(context: Context, step: flows.Step) -> InlineKeyboardMarkup | None:
+    t, name = texts(context), step.name
+    if name == "team":
+        return keyboards.pick_team(step.data.get("teams", []))
     if name == "type":
         return keyboards.review_types(t)
     if name in ("dob", "admitted", "where"):
@@ -53,7 +53,7 @@ async def _show_step(update: Update, context: Context, step: flows.Step) -> None
     if step.error is not None:
         await say_error(update, context, step.error)
     params = {"data": step.data, "warnings": step.warnings, "review_id": step.review_id}
-    keyboard = _step_keyboard(context, step.name)
+    keyboard = _step_keyboard(context, step)
     await say(update, context, f"newreview/{step.name}", keyboard=keyboard, **params)
 
 
@@ -66,7 +66,7 @@ async def newreview_button(update: Update, context: Context) -> None:
     parts = callback_parts(update)
     if len(parts) != 3:
         raise Invalid("stale_button")
-    services(context).require_coordinator(actor_of(update))
+    await services(context).require_coordinator(actor_of(update))
     await settle_button(update)
     step = await flows.new_review_input(
         services(context), actor_of(update), parts[2], button_step=parts[1]
@@ -125,7 +125,7 @@ async def list_reviews(update: Update, context: Context) -> None:
 
 async def show_review(update: Update, context: Context) -> None:
     svc, actor = services(context), actor_of(update)
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     number = _review_number(context.args[0] if context.args else None)
     if number is None:
         await _pick(update, context, "review", "rv")
@@ -143,7 +143,7 @@ async def review_button(update: Update, context: Context) -> None:
     number = _review_number(parts[1] if len(parts) == 2 else None)
     if number is None:
         raise Invalid("stale_button")
-    services(context).require_coordinator(actor_of(update))
+    await services(context).require_coordinator(actor_of(update))
     await settle_button(update)
     await _send_detail(update, context, number)
 
@@ -166,7 +166,7 @@ async def _pick(update: Update, context: Context, purpose: str, action: str) -> 
 
 async def invite(update: Update, context: Context) -> None:
     svc, actor = services(context), actor_of(update)
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     args = context.args or []
     number = _review_number(args[0] if args else None)
     if number is None:
@@ -193,7 +193,7 @@ async def invite_button(update: Update, context: Context) -> None:
     if number is None or (len(parts) == 3 and role is None):
         raise Invalid("stale_button")
     svc, actor = services(context), actor_of(update)
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     await settle_button(update)
     if role is None:
         await reviews.review_detail(svc, actor, number)
@@ -222,7 +222,7 @@ async def _make_invite(update: Update, context: Context, review_id: int, role: o
 
 
 async def reschedule(update: Update, context: Context) -> None:
-    services(context).require_coordinator(actor_of(update))
+    await services(context).require_coordinator(actor_of(update))
     number = _review_number(context.args[0] if context.args else None)
     if number is None:
         await _pick(update, context, "reschedule", "rs")
@@ -240,13 +240,13 @@ async def reschedule_button(update: Update, context: Context) -> None:
     number = _review_number(parts[1] if len(parts) == 2 else None)
     if number is None:
         raise Invalid("stale_button")
-    services(context).require_coordinator(actor_of(update))
+    await services(context).require_coordinator(actor_of(update))
     await settle_button(update)
     await _ask_new_time(update, context, number)
 
 
 async def cancel_review(update: Update, context: Context) -> None:
-    services(context).require_coordinator(actor_of(update))
+    await services(context).require_coordinator(actor_of(update))
     number = _review_number(context.args[0] if context.args else None)
     if number is None:
         await _pick(update, context, "cancel", "cx")
@@ -273,7 +273,7 @@ async def cancel_button(update: Update, context: Context) -> None:
     if number is None or (len(parts) == 3 and parts[2] not in ("yes", "no")):
         raise Invalid("stale_button")
     svc, actor = services(context), actor_of(update)
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     await settle_button(update)
     if len(parts) == 2:
         await _ask_cancel(update, context, number)

@@ -7,6 +7,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
+from cetr_bot.parsing import parse_id
 from cetr_bot.services import feedback
 from cetr_bot.services.errors import Invalid
 from cetr_bot.telegram import keyboards
@@ -38,10 +39,10 @@ async def show(update: Update, context: Context, step: feedback.FeedbackStep) ->
 
 async def feedback_command(update: Update, context: Context) -> None:
     svc, actor = services(context), actor_of(update)
-    arg = (context.args or [""])[0].lstrip("#")
-    if svc.is_coordinator(actor) and arg.isdigit():
-        lines = await feedback.for_coordinator(svc, actor, review_id=int(arg))
-        await say(update, context, "feedback/coordinator", lines=lines, review_id=int(arg))
+    review_id = parse_id((context.args or [""])[0])
+    if await svc.is_coordinator(actor) and review_id is not None:
+        lines = await feedback.for_coordinator(svc, actor, review_id=review_id)
+        await say(update, context, "feedback/coordinator", lines=lines, review_id=review_id)
         return
     step = await feedback.current(svc, actor)
     if step is None or step.question is None:
@@ -53,13 +54,14 @@ async def feedback_command(update: Update, context: Context) -> None:
 async def feedback_button(update: Update, context: Context) -> None:
     """fb:<participant>:<question>:<value>; the service re-checks all three."""
     parts = callback_parts(update)
-    if len(parts) != 4 or not parts[1].isdigit():
+    participant_id = parse_id(parts[1], prefixes="") if len(parts) == 4 else None
+    if participant_id is None:
         raise Invalid("stale_button")
     await settle_button(update)
     svc, actor = services(context), actor_of(update)
     try:
         step = await feedback.answer(
-            svc, actor, participant_id=int(parts[1]), question_id=parts[2], value=parts[3]
+            svc, actor, participant_id=participant_id, question_id=parts[2], value=parts[3]
         )
     except Invalid as error:
         if error.key != "feedback_moved_on":

@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import CommandHandler, filters
 
+from cetr_bot.parsing import parse_id
 from cetr_bot.services import pack
 from cetr_bot.telegram.replies import Context, actor_of, say, services, texts
 
@@ -18,11 +19,11 @@ def register(app: Any, guarded: Any) -> None:
 
 
 async def pack_command(update: Update, context: Context) -> None:
-    arg = (context.args or [""])[0].lstrip("#")
-    if not arg.isdigit() or len(arg) > 9:
+    review_id = parse_id((context.args or [""])[0])
+    if review_id is None:
         await say(update, context, "pack/usage")
         return
-    current = await pack.pack_for(services(context), actor_of(update), review_id=int(arg))
+    current = await pack.pack_for(services(context), actor_of(update), review_id=review_id)
     await send_pack(update, context, current)
 
 

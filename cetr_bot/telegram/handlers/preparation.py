@@ -20,6 +20,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from cetr_bot.domain import Role
+from cetr_bot.parsing import parse_id
 from cetr_bot.services import consent, preparation, safeguarding
 from cetr_bot.services.errors import Invalid
 from cetr_bot.services.invitations import Joined
@@ -136,9 +137,10 @@ async def on_button(update: Update, context: Context) -> None:
 
 def _ints(args: list[str], count: int) -> list[int]:
     """The first `count` arguments as ids; anything else is a button we never made."""
-    if len(args) < count or not all(a.isdigit() and len(a) < 12 for a in args[:count]):
+    ids = [parse_id(a, prefixes="") for a in args[:count]]
+    if len(ids) < count or any(i is None for i in ids):
         raise Invalid("stale_button")
-    return [int(a) for a in args[:count]]
+    return [i for i in ids if i is not None]
 
 
 async def _go(update: Update, context: Context, args: list[str]) -> None:
@@ -244,7 +246,7 @@ async def show(update: Update, context: Context, screen: Screen) -> None:
     if screen.error is not None:
         await say_error(update, context, screen.error)
     if screen.safety is not None:
-        await say(update, context, screen.safety)
+        await say(update, context, screen.safety, **screen.safety_people)
     await send_alerts(context, screen.alerts, screen.flag_id)
     for notice in screen.notices:
         await say(update, context, notice, screen=screen)
@@ -403,8 +405,9 @@ async def send_alerts(context: Context, alerts: list[Alert], flag_id: int | None
     """Tell the coordinator(s) and clinician now; a chat we cannot reach is counted, not fatal."""
     if not alerts:
         return
-    sent = failed = 0
+    counts: dict[int | None, list[int]] = {}
     for alert in alerts:
+        tally = counts.setdefault(alert.counts_for or flag_id, [0, 0])
         keyboard = (
             grid([_button(context, "read_flag", "rf", alert.flag_id)]) if alert.flag_id else None
         )
@@ -415,12 +418,13 @@ async def send_alerts(context: Context, alerts: list[Alert], flag_id: int | None
                 parse_mode=ParseMode.HTML,
                 reply_markup=keyboard,
             )
-            sent += 1
+            tally[0] += 1
         except TelegramError:
-            failed += 1
+            tally[1] += 1
             log.warning("alert for flag %s not delivered to chat %s", flag_id, alert.chat_id)
-    if flag_id is not None:
-        await safeguarding.record_delivery(services(context), flag_id, sent=sent, failed=failed)
+    for counted, (sent, failed) in counts.items():
+        if counted is not None:
+            await safeguarding.record_delivery(services(context), counted, sent=sent, failed=failed)
 
 
 # --- /consent and /bestinterests ---------------------------------------------------------------
@@ -453,7 +457,7 @@ async def consent_command(update: Update, context: Context) -> None:
 async def best_interests(update: Update, context: Context) -> None:
     """/bestinterests N reason: the coordinator records a best-interests decision."""
     svc, actor = services(context), actor_of(update)
-    svc.require_coordinator(actor)
+    await svc.require_coordinator(actor)
     number, reason = _number_and_rest(update)
     if number is None or not reason:
         await say(update, context, "preparation/best_interests_usage")
@@ -471,9 +475,7 @@ def _rest(update: Update) -> str:
 
 def _number_and_rest(update: Update) -> tuple[int | None, str]:
     first, _, reason = _rest(update).partition(" ")
-    first = first.lstrip("#")
-    number = int(first) if first.isdigit() and len(first) < 10 else None
-    return number, reason.strip()
+    return parse_id(first), reason.strip()
 
 
 # --- /concern ---------------------------------------------------------------------------------
@@ -494,9 +496,8 @@ async def _show_concern(update: Update, context: Context, step: ConcernStep) -> 
         await say(update, context, "preparation/concern_recorded")
         if step.harm:
             young = step.role is Role.YOUNG_PERSON
-            await say(
-                update, context, f"preparation/safe_help_{'young_person' if young else 'family'}"
-            )
+            safety = f"preparation/safe_help_{'young_person' if young else 'family'}"
+            await say(update, context, safety, **step.safety_people)
         await send_alerts(context, step.alerts, step.flag_id)
     elif step.kind == "pick":
         t = texts(context)

@@ -7,6 +7,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
+from cetr_bot.parsing import parse_id
 from cetr_bot.services import review_feedback as rf
 from cetr_bot.services.errors import Invalid
 from cetr_bot.telegram import keyboards
@@ -43,20 +44,21 @@ async def _show(update: Update, context: Context, draft: rf.Draft) -> None:
 
 
 async def write_command(update: Update, context: Context) -> None:
-    arg = (context.args or [""])[0].lstrip("#")
-    if not arg.isdigit() or len(arg) > 9:
+    review_id = parse_id((context.args or [""])[0])
+    if review_id is None:
         await say(update, context, "ypfeedback/usage")
         return
     await _show(
-        update, context, await rf.start(services(context), actor_of(update), review_id=int(arg))
+        update, context, await rf.start(services(context), actor_of(update), review_id=review_id)
     )
 
 
 async def send_button(update: Update, context: Context) -> None:
     parts = callback_parts(update)
-    if len(parts) != 3 or not parts[1].isdigit() or parts[2] != "send":
+    review_id = parse_id(parts[1], prefixes="") if len(parts) == 3 else None
+    if review_id is None or parts[2] != "send":
         raise Invalid("stale_button")
-    draft = await rf.send(services(context), actor_of(update), review_id=int(parts[1]))
+    draft = await rf.send(services(context), actor_of(update), review_id=review_id)
     await settle_button(update)
     await say(update, context, "ypfeedback/sent", review_id=draft.review_id)
 

@@ -1,0 +1,81 @@
+"""The administrators' commands: /team, /coordinator and /admin. Every call goes
+through services/teams.py, which checks again that the user is an administrator
+and audits the change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import CommandHandler, filters
+
+from cetr_bot.services import teams
+from cetr_bot.telegram.replies import Context, actor_of, say, services
+
+
+def register(app: Any, guarded: Any) -> None:
+    private = filters.ChatType.PRIVATE
+    for name, handler in (("team", team), ("coordinator", coordinator), ("admin", admin)):
+        app.add_handler(CommandHandler(name, guarded(handler), filters=private))
+
+
+def _args(context: Context) -> list[str]:
+    return [a for a in (context.args or []) if a][:4]
+
+
+async def team(update: Update, context: Context) -> None:
+    """/team list · /team add NAME"""
+    svc, actor, args = services(context), actor_of(update), _args(context)
+    await teams.require_admin(svc, actor, "team")
+    verb = args[0].lower() if args else ""
+    if verb == "list" and len(args) == 1:
+        await say(update, context, "admin/teams", teams=await teams.list_teams(svc, actor))
+    elif verb == "add" and len(args) == 2:
+        name = await teams.add_team(svc, actor, args[1])
+        await say(update, context, "admin/team_added", name=name)
+    else:
+        await say(update, context, "admin/usage_team")
+
+
+async def coordinator(update: Update, context: Context) -> None:
+    """/coordinator add ID TEAM · /coordinator remove ID [TEAM]"""
+    svc, actor, args = services(context), actor_of(update), _args(context)
+    await teams.require_admin(svc, actor, "coordinator")
+    verb = args[0].lower() if args else ""
+    if verb == "add" and len(args) == 3:
+        user_id = teams.validate_user_id(args[1])
+        name = await teams.add_coordinator(svc, actor, telegram_user_id=user_id, team=args[2])
+        await say(update, context, "admin/coordinator_added", user_id=user_id, name=name)
+    elif verb == "remove" and len(args) in (2, 3):
+        user_id = teams.validate_user_id(args[1])
+        team_name = args[2] if len(args) == 3 else None
+        removed = await teams.remove_coordinator(
+            svc, actor, telegram_user_id=user_id, team=team_name
+        )
+        await say(
+            update,
+            context,
+            "admin/coordinator_removed",
+            user_id=user_id,
+            team=team_name,
+            removed=removed,
+        )
+    else:
+        await say(update, context, "admin/usage_coordinator")
+
+
+async def admin(update: Update, context: Context) -> None:
+    """/admin add ID · /admin remove ID"""
+    svc, actor, args = services(context), actor_of(update), _args(context)
+    await teams.require_admin(svc, actor, "admin")
+    verb = args[0].lower() if args else ""
+    if verb not in ("add", "remove") or len(args) != 2:
+        await say(update, context, "admin/usage_admin")
+        return
+    user_id = teams.validate_user_id(args[1])
+    if verb == "add":
+        await teams.add_admin(svc, actor, telegram_user_id=user_id)
+        await say(update, context, "admin/admin_added", user_id=user_id)
+    else:
+        removed = await teams.remove_admin(svc, actor, telegram_user_id=user_id)
+        await say(update, context, "admin/admin_removed", user_id=user_id, removed=removed)
