@@ -471,6 +471,9 @@ async def answer_button(
 
     async def work(session: AsyncSession) -> Screen:
         walk = await _load(svc, session, actor, participant_id)
+        if all(q.id != question_id for q in walk.questions):
+            # Forged: no such question here. Raising rolls back, so nothing changes.
+            raise Invalid("stale_button")
         walk.progress.active = True
         step = walk.step()
         question = step.question

@@ -52,12 +52,16 @@ def upgrade() -> None:
         sa.Column("added_at", cetr_bot.storage.types.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("telegram_user_id", name=op.f("pk_admins")),
     )
-    with op.batch_alter_table("reviews") as batch_op:
-        batch_op.add_column(sa.Column("team_id", sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(
-            batch_op.f("fk_reviews_team_id_teams"), "teams", ["team_id"], ["id"]
+    if op.get_bind().dialect.name == "sqlite":
+        # Recreating the table (batch mode) would trip the foreign keys that point at it
+        # (participants → reviews); SQLite can add a nullable column with its reference.
+        op.execute("ALTER TABLE reviews ADD COLUMN team_id INTEGER REFERENCES teams (id)")
+    else:
+        op.add_column("reviews", sa.Column("team_id", sa.Integer(), nullable=True))
+        op.create_foreign_key(
+            op.f("fk_reviews_team_id_teams"), "reviews", "teams", ["team_id"], ["id"]
         )
-        batch_op.create_index(batch_op.f("ix_reviews_team_id"), ["team_id"])
+    op.create_index(op.f("ix_reviews_team_id"), "reviews", ["team_id"])
     _existing_reviews_to_default_team(teams)
 
 

@@ -12,7 +12,7 @@ from cetr_bot.services import reminders, teams
 from cetr_bot.storage.models import Person
 from tests.conftest import COORDINATOR_ID
 from tests.helpers import CLI, invite, join
-from tests.reminders.helpers import rows, tick
+from tests.reminders.helpers import notices_done, rows, tick
 from tests.teams.helpers import NORTH_COORD, SOUTH_COORD, two_teams
 
 DAY_14 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # 14 days before the north review
@@ -25,6 +25,7 @@ async def test_alerts_and_unreachable_notice_go_to_the_reviews_team_only(bot, cl
     created = await invite(svc, t.north, Role.FAMILY)
     parent = client.user(2001, first_name="Dana")
     await join(parent, created.token)
+    await notices_done(svc)  # the "someone joined" notices are not what this test counts
     north = [client.user(NORTH_COORD), client.user(SECOND_NORTH)]
     others = [client.user(SOUTH_COORD), client.user(COORDINATOR_ID)]
     for user in north + others:
@@ -60,6 +61,7 @@ async def test_someone_in_two_teams_reviews_is_reported_to_both(bot, client, svc
     parent = client.user(2001, first_name="Dana")
     for review_id in (t.north, t.south):
         await join(parent, (await invite(svc, review_id, Role.FAMILY)).token)
+    await notices_done(svc)  # the "someone joined" notices are not what this test counts
     async with svc.db.transaction() as session:
         person_id = (await session.scalars(select(Person.id))).one()
     assert await reminders.mark_unreachable(svc, person_id)
