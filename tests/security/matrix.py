@@ -18,10 +18,12 @@ OWN_COORDINATOR = "coordinator"
 OTHER_COORDINATOR = "other-coordinator"
 ADMIN = "admin"
 STRANGER = "stranger"
+PANEL_DEPUTY = "panel-deputy"
 
 PARTICIPANTS = frozenset(r.value for r in Role)
 OUTSIDERS = frozenset({OWN_COORDINATOR, OTHER_COORDINATOR, ADMIN, STRANGER})
-EVERYONE = PARTICIPANTS | OUTSIDERS
+EVERYONE = PARTICIPANTS | OUTSIDERS | {PANEL_DEPUTY}
+ADMINS = frozenset({ADMIN})
 WITH_QUESTIONS = frozenset(r.value for r in Role if has_questions(r, ReviewType.INPATIENT))
 PANEL = frozenset(r.value for r in PANEL_ROLES)
 COORD = frozenset({OWN_COORDINATOR})
@@ -57,10 +59,15 @@ def btn(name: str, data: str, allowed: frozenset[str], *shows: str) -> Op:
 COMMANDS: tuple[Op, ...] = (
     cmd("/start", EVERYONE, "Hello"),
     cmd("/help", EVERYONE, "What I do"),
-    cmd("/attend", PARTICIPANTS, "📅"),
+    cmd("/attend", PARTICIPANTS | {PANEL_DEPUTY}, "📅"),
     cmd("/prepare", WITH_QUESTIONS, "Which one do you want to prepare for?"),
     cmd("/consent", frozenset({Role.YOUNG_PERSON.value}), "Sharing your answers"),
-    cmd("/concern", PARTICIPANTS, "Which review is your concern about?"),
+    cmd(
+        "/concern",
+        PARTICIPANTS | {PANEL_DEPUTY},
+        "Which review is your concern about?",
+        "Is something not right?",
+    ),
     cmd("/myactions", frozenset({Role.SOCIAL_WORKER.value}), "Find a school place"),
     cmd("/actions", frozenset({Role.YOUNG_PERSON.value, Role.FAMILY.value}), "Find a school"),
     cmd(
@@ -69,7 +76,7 @@ COMMANDS: tuple[Op, ...] = (
         "Find a school place",
     ),
     cmd("/action {A}", frozenset({Role.SOCIAL_WORKER.value, OWN_COORDINATOR}), "Action A"),
-    cmd("/digest 08:30", PARTICIPANTS, "08:30"),
+    cmd("/digest 08:30", PARTICIPANTS | {PANEL_DEPUTY}, "08:30"),
     cmd("/feedback", frozenset({Role.YOUNG_PERSON.value}), "1 of 4"),
     cmd(
         "/feedback {H}",
@@ -77,14 +84,20 @@ COMMANDS: tuple[Op, ...] = (
         "1 of 4",
         "No feedback from the young person for review #",
     ),
-    cmd("/newreview", COORD, "Let's set up a new review"),
+    # Any coordinator may start a review (in their own team).
+    cmd("/newreview", COORD | {OTHER_COORDINATOR}, "Let's set up a new review"),
     cmd("/reviews", COORD, "YP-SEC-S"),
     cmd("/review {S}", COORD, "YP-SEC-S"),
     cmd("/invite {S} family", COORD, "start="),
     cmd("/reschedule {S}", COORD, "What is the new date"),
     cmd("/cancelreview {S}", COORD, "Cancel review #"),
     cmd("/addaction {H}", COORD, "New action for review"),
-    cmd("/bestinterests {S}", COORD, "best-interests decision"),
+    cmd("/bestinterests {S} Cannot decide now; discussed with family", COORD, "decision recorded"),
+    cmd("/approve P{DEP}", COORD, "Approved: P"),
+    cmd("/team list", ADMINS, "north"),
+    cmd("/team add east", ADMINS, "Team east is set up"),
+    cmd("/coordinator add 7777 north", ADMINS, "7777"),
+    cmd("/admin add 7778", ADMINS, "7778"),
     # Without the young person's consent the panel must not read the pack.
     cmd("/pack {S}", COORD, "Panel pack for review"),
     cmd("/writefeedback {H}", COORD | {Role.PANEL_CHAIR.value}, "Feedback for the young person"),
@@ -117,6 +130,7 @@ BUTTONS: tuple[Op, ...] = (
     btn("the young person's feedback", "fb:{YP_H}:0:0", frozenset()),
     btn("send the feedback", "yf:{H}", frozenset()),
     btn("ask a question back", "yq:{H}", frozenset()),
+    btn("approve a panel deputy", "ap:{DEP}", frozenset()),
 )
 # Who owns each forged button (their press is legitimate, so it is not tried).
 BUTTON_OWNERS: dict[str, frozenset[str]] = {
@@ -132,4 +146,5 @@ BUTTON_OWNERS: dict[str, frozenset[str]] = {
     "fb": frozenset({YP}),
     "yf": COORD | {Role.PANEL_CHAIR.value},
     "yq": frozenset({YP}),
+    "ap": COORD,
 }

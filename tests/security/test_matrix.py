@@ -20,6 +20,7 @@ from tests.security.matrix import (
     COMMANDS,
     OTHER_COORDINATOR,
     OWN_COORDINATOR,
+    PANEL_DEPUTY,
     SENSITIVE,
     STRANGER,
     Op,
@@ -30,6 +31,7 @@ from tests.security.world import (
 from tests.security.world import (
     COORDINATOR,
     OTHER_COORDINATOR_ID,
+    PANEL_DEPUTY_ID,
     STRANGER_ID,
     World,
     build_world,
@@ -42,6 +44,7 @@ ACTORS: dict[str, int] = {r.value: user_id_for(r) for r in Role} | {
     STRANGER: STRANGER_ID,
     OTHER_COORDINATOR: OTHER_COORDINATOR_ID,
     ADMIN: ADMIN_ID,
+    PANEL_DEPUTY: PANEL_DEPUTY_ID,
     OWN_COORDINATOR: COORDINATOR,
 }
 
@@ -54,6 +57,7 @@ def ids(world: World) -> dict[str, int]:
         "A": world.action_id,
         "YP_S": world.participant_ids[(world.scheduled, Role.YOUNG_PERSON)],
         "YP_H": world.participant_ids[(world.held, Role.YOUNG_PERSON)],
+        "DEP": world.panel_deputy,
     }
 
 

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from cetr_bot.domain import ReviewType, Role
-from cetr_bot.services import actions, invitations, reviews
+from cetr_bot.services import actions, attendance, invitations, notices, reviews, teams
 from cetr_bot.services.context import Actor, Services
 from cetr_bot.storage.registry import Base
 from tests.conftest import COORDINATOR_ID
@@ -24,10 +24,13 @@ from tests.helpers import CLI
 STRANGER_ID = 9001
 OTHER_COORDINATOR_ID = 9002
 ADMIN = 9003
+PANEL_DEPUTY_ID = 5900
 REF = "YP-SEC"
 # Rows that may change when something is refused: the refusal is audited, a wrong
 # link counts towards throttling. Nothing else may move.
 MAY_CHANGE_ON_REFUSAL = frozenset({"audit_events", "start_attempts"})
+# A panel member asking for papers that are held back: the coordinator is told who asked.
+TOLD_ON_REFUSAL = frozenset({notices.PACK_ASKED})
 
 
 def user_id_for(role: Role) -> int:
@@ -40,6 +43,7 @@ class World:
     past: int
     held: int
     action_id: int
+    panel_deputy: int = 0
     participant_ids: dict[tuple[int, Role], int] = field(default_factory=dict)
 
 
@@ -65,7 +69,24 @@ async def build_world(svc: Services) -> World:
         due_on=today + timedelta(days=30),
     )
     world.action_id = view.id
+    world.panel_deputy = await _panel_deputy(svc, world)
+    # Another commissioning team with its own coordinator, and an administrator.
+    await teams.add_team(svc, CLI, "north")
+    await teams.add_coordinator(svc, CLI, telegram_user_id=OTHER_COORDINATOR_ID, team="north")
+    await teams.add_admin(svc, CLI, telegram_user_id=ADMIN)
     return world
+
+
+async def _panel_deputy(svc: Services, world: World) -> int:
+    """The chair of review S cannot come and sends someone: not approved yet."""
+    chair = Actor(user_id_for(Role.PANEL_CHAIR), user_id_for(Role.PANEL_CHAIR))
+    chair_place = world.participant_ids[(world.scheduled, Role.PANEL_CHAIR)]
+    await attendance.record(svc, chair, participant_id=chair_place, status="cannot")
+    link = await attendance.send_deputy(svc, chair, participant_id=chair_place)
+    token = link.link.rsplit("start=", 1)[1]
+    actor = Actor(PANEL_DEPUTY_ID, PANEL_DEPUTY_ID, "Deputy")
+    joined = await invitations.redeem(svc, actor, token=token)
+    return joined.participant_id
 
 
 async def _review(svc: Services, ref: str, at) -> int:  # type: ignore[no-untyped-def]
@@ -98,7 +119,10 @@ async def snapshot(svc: Services) -> dict[str, list[tuple[object, ...]]]:
             if table.name in MAY_CHANGE_ON_REFUSAL:
                 continue
             order = list(table.primary_key.columns) or list(table.columns)
-            rows = await session.execute(select(table).order_by(*order))
+            query = select(table).order_by(*order)
+            if table.name == "reminders":
+                query = query.where(table.c.kind.not_in(TOLD_ON_REFUSAL))
+            rows = await session.execute(query)
             tables[table.name] = [tuple(row) for row in rows]
     return tables
 
