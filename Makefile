@@ -6,8 +6,9 @@ STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 PG_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 # Parallel workers (pytest-xdist), each with its own databases; the demo's tests share
-# one worker (xdist_group "demo"), so the demo is played once. TEST_WORKERS=0: one process.
-TEST_WORKERS ?= 4
+# one worker (xdist_group "demo"), so the demo is played once. auto = one per core;
+# measured on 2 cores, 4 workers were no faster than 2. TEST_WORKERS=0: one process.
+TEST_WORKERS ?= auto
 PYTEST := $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 .PHONY: demo test test-sqlite test-postgres lint run sandbox upgrade bench clean

@@ -53,6 +53,25 @@ def pytest_report_header() -> str:
     return f"database: {where}, a copy of a migrated template per test"
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """--dist loadgroup that works on pytest 9.2 too (pytest-xdist 3.8 can no longer tag node
+    ids with their xdist_group there, pytest-xdist#1386): the demo's transcript tests, in
+    test_demo*.py files and marked xdist_group("demo"), go to one worker, which plays the
+    demo once for them all; every other test is scheduled on its own."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class DemoTogether(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            if Path(nodeid.split("::", 1)[0]).name.startswith("test_demo"):
+                return "demo"
+            return super()._split_scope(nodeid)
+
+    return DemoTogether(config, log)  # type: ignore[arg-type]
+
+
 def postgres_url() -> str | None:
     return os.environ.get("TEST_DATABASE_URL") or None
 
