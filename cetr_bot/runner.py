@@ -35,6 +35,17 @@ class BotRunner:
         )
         log.info("bot @%s is polling", self.app.bot.username)
 
+    async def until_idle(self) -> bool:
+        """Return once every update fetched so far is handled and no dispatch tick runs
+        (the demo and tests wait on this instead of on a quiet spell); False if stopped."""
+        if not self.app.running:
+            return False
+        await self.app.update_queue.join()
+        dispatcher = self.app.bot_data.get("dispatcher")
+        if dispatcher is not None:
+            await dispatcher.idle()
+        return self.app.running
+
     async def stop(self) -> None:
         assert self.app.updater is not None
         if self.app.updater.running:

@@ -1,17 +1,31 @@
 """Shared fixtures: a fresh database per test (SQLite, or PostgreSQL when
-TEST_DATABASE_URL is set), a controllable clock, the sandbox and the real bot."""
+TEST_DATABASE_URL is set), a controllable clock, the sandbox and the real bot.
+
+Each worker process (pytest-xdist) migrates one template database at its start;
+every test then gets a copy of it (a file copy on SQLite, CREATE DATABASE …
+TEMPLATE on PostgreSQL, in a database named after TEST_DATABASE_URL's and the worker)."""
 
 from __future__ import annotations
 
+import asyncio
+import io
 import os
+import shutil
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import redirect_stdout
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import asyncpg
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from cetr_bot.config import Settings
+from cetr_bot.demo import run_demo
 from cetr_bot.runner import BotRunner
 from cetr_bot.sandbox import Sandbox, SandboxClient, start_sandbox
 from cetr_bot.services.context import Services
@@ -35,14 +49,39 @@ class FakeClock:
 
 
 def pytest_report_header() -> str:
-    return f"database: {'PostgreSQL' if postgres_url() else 'SQLite (a new file per test)'}"
+    where = "PostgreSQL" if postgres_url() else "SQLite"
+    return f"database: {where}, a copy of a migrated template per test"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """--dist loadgroup that works on pytest 9.2 too (pytest-xdist 3.8 can no longer tag node
+    ids with their xdist_group there, pytest-xdist#1386): the demo's transcript tests, in
+    test_demo*.py files and marked xdist_group("demo"), go to one worker, which plays the
+    demo once for them all; every other test is scheduled on its own."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class DemoTogether(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            if Path(nodeid.split("::", 1)[0]).name.startswith("test_demo"):
+                return "demo"
+            return super()._split_scope(nodeid)
+
+    return DemoTogether(config, log)  # type: ignore[arg-type]
 
 
 def postgres_url() -> str | None:
     return os.environ.get("TEST_DATABASE_URL") or None
 
 
+def worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
 async def reset_postgres(url: str) -> None:
+    """An empty schema, for tests of the migrations themselves."""
     engine = create_async_engine(url)
     async with engine.begin() as conn:
         await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
@@ -50,19 +89,82 @@ async def reset_postgres(url: str) -> None:
     await engine.dispose()
 
 
+def _with_database(url: str, name: str) -> str:
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+async def _postgres_admin(url: str, *statements: str) -> None:
+    """Run statements on TEST_DATABASE_URL's own database (CREATE/DROP DATABASE need that)."""
+    u = make_url(url)
+    conn = await asyncpg.connect(
+        host=u.host, port=u.port, user=u.username, password=u.password, database=u.database
+    )
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+_templates: dict[str, str] = {}  # "postgresql"/"sqlite" -> this process's migrated template
+
+
+async def _template_for(database_url: str, folder: Path) -> str:
+    """Migrate this worker's template once per run (so it always has every migration)."""
+    kind = "postgresql" if database_url.startswith("postgresql") else "sqlite"
+    if kind not in _templates:
+        if kind == "postgresql":
+            name = f"{make_url(database_url).database}_tmpl"
+            await _postgres_admin(
+                postgres_url() or "",
+                f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+                f'CREATE DATABASE "{name}"',
+            )
+            template = _with_database(database_url, name)
+        else:
+            template = f"sqlite+aiosqlite:///{folder / 'template.db'}"
+        db = Database(template)
+        await db.upgrade()
+        await db.dispose()
+        _templates[kind] = template
+    return _templates[kind]
+
+
+async def _fresh_copy(database_url: str, folder: Path) -> None:
+    template = await _template_for(database_url, folder)
+    if database_url.startswith("postgresql"):
+        name, source = make_url(database_url).database, make_url(template).database
+        await _postgres_admin(
+            postgres_url() or "",
+            f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+            f'CREATE DATABASE "{name}" TEMPLATE "{source}"',
+        )
+    else:
+        target = make_url(database_url).database
+        assert target
+        shutil.copyfile(folder / "template.db", target)
+
+
+@pytest.fixture(scope="session")
+def template_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("template")
+
+
 @pytest.fixture
 def database_url(tmp_path) -> str:
-    return Settings(
-        _env_file=None, database_url=postgres_url() or f"sqlite:///{tmp_path}/t.db"
-    ).database_url  # type: ignore[call-arg]
+    url = postgres_url()
+    if url:  # one database per worker, named from TEST_DATABASE_URL's
+        url = _with_database(url, f"{make_url(url).database}_{worker()}")
+    else:
+        url = f"sqlite:///{tmp_path}/t.db"
+    return Settings(_env_file=None, database_url=url).database_url  # type: ignore[call-arg]
 
 
 @pytest.fixture
-async def database(database_url: str) -> AsyncIterator[Database]:
-    if database_url.startswith("postgresql"):
-        await reset_postgres(database_url)
+async def database(database_url: str, template_folder: Path) -> AsyncIterator[Database]:
+    """A fresh, fully migrated database: a copy of this worker's template."""
+    await _fresh_copy(database_url, template_folder)
     db = Database(database_url)
-    await db.upgrade()
     yield db
     await db.dispose()
 
@@ -101,10 +203,12 @@ def svc(database: Database, settings: Settings, clock: FakeClock) -> Services:
 
 
 @pytest.fixture
-async def bot(svc: Services) -> AsyncIterator[BotRunner]:
+async def bot(svc: Services, sandbox: Sandbox) -> AsyncIterator[BotRunner]:
     runner = BotRunner(svc, poll_timeout=1)
     await runner.start()
+    sandbox.bot_idle = runner.until_idle  # settle() waits for the bot, not for a pause
     yield runner
+    sandbox.bot_idle = None
     await runner.stop()
 
 
@@ -112,3 +216,22 @@ async def bot(svc: Services) -> AsyncIterator[BotRunner]:
 async def client(sandbox: Sandbox) -> AsyncIterator[SandboxClient]:
     async with SandboxClient(sandbox.url) as c:
         yield c
+
+
+@dataclass(frozen=True)
+class PlayedDemo:
+    exit_code: int
+    out: str  # everything `make demo` printed
+    folder: Path  # its database and the files it wrote
+
+
+@pytest.fixture(scope="session")
+def played_demo(tmp_path_factory: pytest.TempPathFactory) -> PlayedDemo:
+    """The whole demo, played once per run for every test that reads what it printed
+    (with xdist those tests share an xdist_group, so one worker plays it), on its own
+    event loop in a thread."""
+    folder = tmp_path_factory.mktemp("demo")
+    printed = io.StringIO()
+    with ThreadPoolExecutor(1) as pool, redirect_stdout(printed):
+        code = pool.submit(asyncio.run, run_demo(folder)).result()
+    return PlayedDemo(code, printed.getvalue(), folder)

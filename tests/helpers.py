@@ -43,10 +43,11 @@ async def invite(svc: Services, review_id: int, role: Role) -> invitations.Invit
 
 async def join(user: SandboxUser, token: str) -> list[SentMessage]:
     """Open an invitation link and collect everything the bot says in answer
-    (the greeting first, then whatever later capabilities add)."""
+    (the greeting first, then whatever later capabilities add): settle() returns once
+    the bot has finished with the update, not after a pause that load could outlast."""
     await user.send(f"/start {token}")
     first = await user.wait_for(1)
-    return first + await user.settle(quiet=0.3)
+    return first + await user.settle()
 
 
 def token_in(text: str) -> str:

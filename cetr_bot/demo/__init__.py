@@ -58,14 +58,14 @@ class Actor:
     async def say(self, text: str, count: int = 1) -> list[SentMessage]:
         self.transcript.said(self.id, text)
         replies = await self.user.ask(text, count=count)
-        replies += await self.user.settle(quiet=0.15)
+        replies += await self.user.settle()
         self.transcript.saw(self.id, replies)
         return replies
 
     async def tap(self, label: str, count: int = 1) -> list[SentMessage]:
         self.transcript.said(self.id, f"[taps “{label}”]")
         replies = await self.user.tap(label, count=count)
-        replies += await self.user.settle(quiet=0.15)
+        replies += await self.user.settle()
         self.transcript.saw(self.id, replies)
         return replies
 
@@ -114,6 +114,7 @@ async def run_demo(workdir: Path | None = None) -> int:
     svc.clock = clock
     runner = BotRunner(svc, poll_timeout=1)
     await runner.start()
+    sandbox.bot_idle = runner.until_idle  # people wait for the bot to finish, not for a pause
     try:
         async with SandboxClient(sandbox.url) as client:
             ctx = DemoContext(svc, runner, sandbox, client, Transcript(), clock, folder)

@@ -118,4 +118,4 @@ async def _voice_note(ctx: DemoContext, who: Actor) -> None:
     ctx.transcript.said(who.id, "[sends a voice note 🎤]")
     await who.user.send_media("voice")
     replies = await who.user.wait_for()
-    ctx.transcript.saw(who.id, replies + await who.user.settle(quiet=0.15))
+    ctx.transcript.saw(who.id, replies + await who.user.settle())

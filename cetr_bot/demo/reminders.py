@@ -1,21 +1,20 @@
 """The reminders part of `make demo`: RSVPs, then time running fast.
 
-The services' clock jumps forward (the DemoClock) and the real APScheduler job
-is told to run at once, so the transcript shows reminders arriving as they
-would days apart: an RSVP, the 14- and 7-day reminders, a reschedule (the old
-reminders cancelled, a new .ics sent), and a person who blocked the bot flagged
-to the coordinator.
+The services' clock jumps forward (the DemoClock) and the bot's own dispatcher
+sends what has fallen due at once (as its job would on its next tick), so the
+transcript shows reminders arriving as they would days apart: an RSVP, the 14-
+and 7-day reminders, a reschedule (the old reminders cancelled, a new .ics sent),
+and a person who blocked the bot flagged to the coordinator.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from icalendar import Calendar
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from cetr_bot.scheduling import dispatcher, planner
 from cetr_bot.scheduling.timeline import days_before
@@ -93,14 +92,12 @@ async def _blocked(ctx: DemoContext) -> None:
 
 
 async def _deliver(ctx: DemoContext) -> None:
-    """Run the dispatch job now, wait until nothing due is left, show what arrived."""
-    dispatcher.kick(ctx.runner.app)
-    for _ in range(300):  # at most 30 s; usually well under one
-        if not await _due_count(ctx):
-            break
-        await asyncio.sleep(0.1)
+    """Send what is due now, as the job would on its next tick, and show what arrived."""
+    app = ctx.runner.app
+    sender: dispatcher.Dispatcher = app.bot_data["dispatcher"]
+    await sender.drain(app.bot)
     for uid, person in ctx.people.items():
-        arrived = [m for m in await person.user.settle(quiet=0.3) if not m.edited]
+        arrived = [m for m in await person.user.settle() if not m.edited]
         ctx.transcript.saw(uid, arrived)
         for message in arrived:
             if message.document and message.document.get("file_name", "").endswith(".ics"):
@@ -134,19 +131,6 @@ async def _pending(ctx: DemoContext) -> list[Reminder]:
             )
         )
         return list(rows)
-
-
-async def _due_count(ctx: DemoContext) -> int:
-    async with ctx.svc.db.transaction() as session:
-        count = await session.scalar(
-            select(func.count())
-            .select_from(Reminder)
-            .where(
-                (Reminder.status == planner.SENDING)
-                | ((Reminder.status == planner.PENDING) & (Reminder.send_after <= ctx.clock()))
-            )
-        )
-        return int(count or 0)
 
 
 def _local(ctx: DemoContext, moment: datetime) -> str:

@@ -150,6 +150,14 @@ class SandboxClient:
             raise SandboxRequestError(f"sandbox refused {method} {path}: {_reason(response)}")
         return response
 
+    async def idle(self, timeout: float = 10.0) -> bool:  # noqa: ASYNC109
+        """Wait until the bot has handled everything sent so far; False if the sandbox
+        cannot tell (no bot in its process told it how) or it did not finish in time."""
+        response = await self.request(
+            "GET", "/sandbox/idle", params={"timeout": timeout}, http_timeout=timeout + 10.0
+        )
+        return bool(response.json().get("idle"))
+
     async def health(self) -> bool:
         response = await self.request("GET", "/sandbox/health")
         return bool(response.json().get("ok"))
@@ -339,21 +347,33 @@ class SandboxUser:
 
     async def settle(
         self,
-        quiet: float = 0.3,
+        quiet: float | None = None,
         timeout: float = 10.0,  # noqa: ASYNC109
     ) -> list[SentMessage]:
-        """Wait until the bot is quiet in this chat; return what changed since last look."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        version, _ = await self._state()
-        while (newer := await self._wait(version, quiet)) > version:
-            version = newer
-            if loop.time() > deadline:
-                raise AssertionError(f"chat {self.chat_id} never went quiet in {timeout}s")
+        """Wait until the bot has finished; return what changed in this chat since last look.
+
+        When the bot runs in the sandbox's process and told it how to tell (tests, the
+        demo), "finished" is an event: every update handled and no dispatch tick running.
+        Otherwise, or when `quiet` is given too, it also waits until the chat has been
+        quiet for `quiet` seconds (0.3 by default)."""
+        idle = await self.client.idle(timeout)
+        if quiet is None:
+            quiet = 0.0 if idle else 0.3
+        if quiet > 0:
+            await self._quiet(quiet, limit=timeout)
         version, messages = await self._state()
         changed = [m for m in messages if m.version > self._mark]
         self._mark = max(self._mark, version)
         return changed
+
+    async def _quiet(self, quiet: float, *, limit: float) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        version, _ = await self._state()
+        while (newer := await self._wait(version, quiet)) > version:
+            version = newer
+            if loop.time() > deadline:
+                raise AssertionError(f"chat {self.chat_id} never went quiet in {limit}s")
 
     async def _state(self) -> tuple[int, list[SentMessage]]:
         path = f"/sandbox/chats/{self.chat_id}/state"

@@ -36,6 +36,19 @@ class Sandbox(SandboxState):
         self.api = BotApi(self)
         self.url = ""
         self._runner: web.AppRunner | None = None
+        # Set by whoever runs the bot in this process (tests, the demo): returns True once
+        # the bot has handled every update it took in, False if it cannot tell.
+        self.bot_idle: Callable[[], Awaitable[bool]] | None = None
+
+    async def wait_idle(self, seconds: float) -> bool:
+        """Whether the bot is known to have finished with everything users sent so far."""
+        if self.bot_idle is None:
+            return False
+        try:
+            async with asyncio.timeout(seconds):
+                return await self.wait_confirmed(seconds) and await self.bot_idle()
+        except TimeoutError:
+            return False
 
     @property
     def base_url(self) -> str:
@@ -239,6 +252,11 @@ async def _chat_wait(sandbox: Sandbox, request: web.Request) -> Any:
     return {"version": version, "changed": version > after}
 
 
+async def _idle(sandbox: Sandbox, request: web.Request) -> Any:
+    timeout = min(float(request.query.get("timeout", "10")), _MAX_WAIT)
+    return {"idle": await sandbox.wait_idle(timeout)}
+
+
 async def _commands(sandbox: Sandbox, request: web.Request) -> Any:
     return sandbox.commands
 
@@ -290,6 +308,7 @@ def build_app(sandbox: Sandbox) -> web.Application:
         ("GET", "/sandbox/chats/{chat_id}/messages", _chat_messages),
         ("GET", "/sandbox/chats/{chat_id}/state", _chat_state),
         ("GET", "/sandbox/chats/{chat_id}/wait", _chat_wait),
+        ("GET", "/sandbox/idle", _idle),
         ("GET", "/sandbox/commands", _commands),
         ("GET", "/sandbox/documents/{chat_id}/{message_id}", _document),
         ("GET", "/sandbox/faults", _faults),

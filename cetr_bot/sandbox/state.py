@@ -274,6 +274,13 @@ class SandboxState:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
         elif offset < 0:
             self._updates = self._updates[offset:]
+        self._update_signal.fire()  # wakes wait_confirmed()
+
+    async def wait_confirmed(self, seconds: float) -> bool:
+        """Wait until the bot has confirmed every update (it has taken them all in)."""
+        return await self._update_signal.wait_until(
+            lambda: self.closing or not self._updates, seconds
+        )
 
     def drop_updates(self) -> None:
         self._updates.clear()

@@ -75,21 +75,45 @@ class Dispatcher:
         s = svc.settings
         self.pacer = delivery.Pacer(s.send_rate_per_second, s.send_chat_interval_seconds)
         self._busy = asyncio.Lock()
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     async def tick(
         self, bot: Bot, *, now: datetime | None = None, budget_seconds: float = 60.0
     ) -> TickReport:
         """Send what is due; returns at once if another tick of this process is running."""
-        report = TickReport()
         if self._busy.locked():
-            return report
+            return TickReport()
         async with self._busy:
+            return await self._tick(bot, now, budget_seconds)
+
+    async def drain(self, bot: Bot) -> TickReport:
+        """Tick until a tick finds nothing due (waiting for a running tick, not skipping it):
+        the demo and tests send at once after moving the clock, instead of awaiting the job."""
+        total = TickReport()
+        while True:
+            async with self._busy:
+                report = await self._tick(bot, None, 60.0)
+            total.add(report)
+            if not report.claimed or report.quiet:
+                return total
+
+    async def idle(self) -> None:
+        """Return once no tick is running (tests and the demo wait on it, not on a quiet spell)."""
+        await self._idle.wait()
+
+    async def _tick(self, bot: Bot, now: datetime | None, budget_seconds: float) -> TickReport:
+        report = TickReport()
+        self._idle.clear()
+        try:
             moment = now or self.svc.now()
             report.recovered = await self._recover(moment)
             if in_quiet_hours(moment, self.svc.settings):
                 report.quiet = True  # due rows wait for the morning
                 return report
             await self._run(bot, now, budget_seconds, report)
+        finally:
+            self._idle.set()
         return report
 
     async def _run(

@@ -1,21 +1,21 @@
 """`make demo`: the parent and the young person complete their preparation.
 
-Only the opening scenario and this part are played (the whole demo has its own test).
+Reads the demo played once for the whole run (tests/conftest.py `played_demo`).
 """
 
 from __future__ import annotations
 
-from cetr_bot.demo import DemoContext, Transcript, _scenario
-from cetr_bot.demo import preparation as demo_preparation
+import pytest
+
+from tests.conftest import PlayedDemo
+
+pytestmark = [pytest.mark.xdist_group("demo"), pytest.mark.timeout(300)]
 
 
-async def test_the_demo_shows_preparation_end_to_end(bot, client, svc, sandbox, clock, tmp_path):
-    transcript = Transcript()
-    ctx = DemoContext(svc, bot, sandbox, client, transcript, clock, tmp_path)
-    await _scenario(ctx)
-    start = len(transcript.lines)
-    await demo_preparation.play(ctx)
-    out = "\n".join(transcript.lines[start:])
+def test_the_demo_shows_preparation_end_to_end(played_demo: PlayedDemo):
+    assert played_demo.exit_code == 0
+    start = played_demo.out.split("=== The parent starts preparing", 1)[1]
+    out = start.split("=== Attendance:", 1)[0]  # up to the next part of the demo
     assert "Stopped for now. Every answer so far is saved." in out
     assert "Your answer now: Funny and kind." in out
     assert "Your answers have been sent to the panel" in out

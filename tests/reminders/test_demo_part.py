@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from cetr_bot.demo import run_demo
+import pytest
+
+from tests.conftest import PlayedDemo
+
+pytestmark = [pytest.mark.xdist_group("demo"), pytest.mark.timeout(300)]
 
 
-async def test_demo_shows_reminders_arriving_a_move_and_a_blocked_user(tmp_path, capsys):
-    assert await run_demo(tmp_path) == 0
-    out = capsys.readouterr().out
-    part = out.split("=== Attendance: each person says whether they can come")[1]
+def test_demo_shows_reminders_arriving_a_move_and_a_blocked_user(played_demo: PlayedDemo):
+    assert played_demo.exit_code == 0
+    part = played_demo.out.split("=== Attendance: each person says whether they can come")[1]
     assert "you will attend in person" in part
     assert "Here is an invitation link for the person coming in your place" in part
     assert "Family member or carer (Dana): 🏢 in person" in part
