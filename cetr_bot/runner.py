@@ -7,6 +7,7 @@ import logging
 import signal
 from datetime import timedelta
 
+from cetr_bot import wiring
 from cetr_bot.config import Settings
 from cetr_bot.services.context import Services
 from cetr_bot.storage.session import Database
@@ -20,6 +21,7 @@ class BotRunner:
     """The real Application, polling whichever Bot API `TELEGRAM_API_URL` names."""
 
     def __init__(self, svc: Services, *, poll_timeout: int = 10) -> None:
+        wiring.install()  # the planner and the composer (idempotent)
         self.svc = svc
         self.texts = Texts(svc.settings.zone)
         self.app = build_application(svc, self.texts)
@@ -46,6 +48,7 @@ class BotRunner:
 
 async def open_services(settings: Settings) -> Services:
     """Connect to the database and bring its schema up to date."""
+    wiring.install()
     db = Database(settings.database_url)
     await db.upgrade()
     return Services(db=db, settings=settings)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from icalendar import Calendar
 from sqlalchemy import func, select
 
+from cetr_bot.domain import ReminderStatus
 from cetr_bot.scheduling import dispatcher, planner
 from cetr_bot.scheduling.timeline import days_before
 from cetr_bot.storage.models import Review
@@ -129,7 +130,7 @@ async def _pending(ctx: DemoContext) -> list[Reminder]:
         rows = await session.scalars(
             select(Reminder).where(
                 Reminder.review_id == ctx.review_id,
-                Reminder.status == planner.PENDING,
+                Reminder.status == ReminderStatus.PENDING,
                 Reminder.participant_id.is_not(None),
             )
         )
@@ -142,8 +143,11 @@ async def _due_count(ctx: DemoContext) -> int:
             select(func.count())
             .select_from(Reminder)
             .where(
-                (Reminder.status == planner.SENDING)
-                | ((Reminder.status == planner.PENDING) & (Reminder.send_after <= ctx.clock()))
+                (Reminder.status == ReminderStatus.SENDING)
+                | (
+                    (Reminder.status == ReminderStatus.PENDING)
+                    & (Reminder.send_after <= ctx.clock())
+                )
             )
         )
         return int(count or 0)

@@ -21,37 +21,44 @@ from typing import Any
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cetr_bot.domain import ReviewStatus, ReviewType, Setting
+from cetr_bot.domain import (
+    Answer,
+    PrepStatus,
+    ReminderKind,
+    ReminderStatus,
+    ReviewStatus,
+    ReviewType,
+    Setting,
+)
 from cetr_bot.rules import PastReview, YoungPersonFacts, next_review_due
 from cetr_bot.scheduling.timeline import days_before, local_at, out_of_quiet_hours
-from cetr_bot.services import attendance, preparation
 from cetr_bot.services.context import Services
+from cetr_bot.services.question_bank import has_questions
 from cetr_bot.storage.coordinators import coordinator_chats
 from cetr_bot.storage.models import Participant, Person, Review, YoungPerson
 from cetr_bot.storage.models_reminders import Reminder
-
-# Row statuses.
-PENDING, SENDING, SENT = "pending", "sending", "sent"
-FAILED, CANCELLED, SKIPPED, EXPIRED = "failed", "cancelled", "skipped", "expired"
+from cetr_bot.storage.queries import attendance, preparation
 
 # Kinds planned from a review's state (recomputed on every change).
-REVIEW_REMINDER = "review_reminder"
-RSVP_NUDGE = "rsvp_nudge"
-PREP_NUDGE = "prep_nudge"
-COORD_ATTENDANCE = "coord_attendance"
-PLANNED_KINDS = (REVIEW_REMINDER, RSVP_NUDGE, PREP_NUDGE, COORD_ATTENDANCE)
+PLANNED_KINDS = (
+    ReminderKind.REVIEW_REMINDER,
+    ReminderKind.RSVP_NUDGE,
+    ReminderKind.PREP_NUDGE,
+    ReminderKind.COORD_ATTENDANCE,
+)
 # One-off notices caused by an event (a move or a cancellation).
-CALENDAR_UPDATE = "calendar_update"
-CALENDAR_CANCEL = "calendar_cancel"
-NOTICE_KINDS = (CALENDAR_UPDATE, CALENDAR_CANCEL)
+NOTICE_KINDS = (ReminderKind.CALENDAR_UPDATE, ReminderKind.CALENDAR_CANCEL)
 # Per young person: book the next review ahead, and say when it is overdue.
-BOOK_NEXT = "book_next"
-NEXT_OVERDUE = "next_overdue"
-BOOKING_KINDS = (BOOK_NEXT, NEXT_OVERDUE)
+BOOKING_KINDS = (ReminderKind.BOOK_NEXT, ReminderKind.NEXT_OVERDUE)
 # To coordinators when someone blocked the bot.
-COORD_UNREACHABLE = "coord_unreachable"
-COORDINATOR_KINDS = frozenset({COORD_ATTENDANCE, BOOK_NEXT, NEXT_OVERDUE, COORD_UNREACHABLE})
-SUBMITTED = "submitted"
+COORDINATOR_KINDS = frozenset(
+    {
+        ReminderKind.COORD_ATTENDANCE,
+        ReminderKind.BOOK_NEXT,
+        ReminderKind.NEXT_OVERDUE,
+        ReminderKind.COORD_UNREACHABLE,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -81,13 +88,20 @@ class ReviewState:
     coordinators: list[int] = field(default_factory=list)  # of the review's team
 
 
-async def plan_review(svc: Services, session: AsyncSession, review_id: int, *, reason: str) -> None:
+async def plan_review(
+    svc: Services,
+    session: AsyncSession,
+    review_id: int,
+    *,
+    reason: str,
+    participant_id: int | None = None,
+) -> None:
     review = await _locked_review(session, review_id)
     if review is None:
         return
     now = svc.now()
     state = await review_state(svc, session, review)
-    await _reconcile(
+    await reconcile(
         session,
         Reminder.review_id == review.id,
         PLANNED_KINDS,
@@ -127,7 +141,7 @@ async def review_state(svc: Services, session: AsyncSession, review: Review) -> 
         review=review,
         recipients=recipients,
         answers=answers,
-        progress=await preparation.progress_for_review(svc, session, review.id),
+        progress=await preparation.progress_for_review(session, review.id, has_questions),
         anything_missing=bool(unconfirmed) or unanswered,
         coordinators=await coordinator_chats(svc.settings, session, review_id=review.id),
     )
@@ -159,16 +173,21 @@ def _participant_reminders(
     s, review = svc.settings, state.review
     answer = state.answers.get(participant.id)
     times: list[tuple[str, int, datetime]] = []
-    if answer != attendance.CANNOT:
-        times += [(REVIEW_REMINDER, d, _before(svc, review, d)) for d in s.review_reminder_days]
+    if answer != Answer.CANNOT:
+        times += [
+            (ReminderKind.REVIEW_REMINDER, d, _before(svc, review, d))
+            for d in s.review_reminder_days
+        ]
         morning = local_at(
             review.scheduled_at.astimezone(s.zone).date(), s.morning_reminder_time, s.zone
         )
-        times.append((REVIEW_REMINDER, 0, morning))
+        times.append((ReminderKind.REVIEW_REMINDER, 0, morning))
     if answer is None:
-        times += [(RSVP_NUDGE, d, _before(svc, review, d)) for d in s.rsvp_nudge_days]
-    if state.progress.get(participant.id) != SUBMITTED:
-        times += [(PREP_NUDGE, d, _before(svc, review, d)) for d in s.preparation_nudge_days]
+        times += [(ReminderKind.RSVP_NUDGE, d, _before(svc, review, d)) for d in s.rsvp_nudge_days]
+    if state.progress.get(participant.id) != PrepStatus.SUBMITTED:
+        times += [
+            (ReminderKind.PREP_NUDGE, d, _before(svc, review, d)) for d in s.preparation_nudge_days
+        ]
     return [
         Wanted(
             key=f"{kind}:{days}d:r{review.id}:s{review.sequence}:p{participant.id}",
@@ -193,8 +212,8 @@ def _coordinator_summaries(svc: Services, review: Review, chats: list[int]) -> l
     s = svc.settings
     return [
         Wanted(
-            key=f"{COORD_ATTENDANCE}:{days}d:r{review.id}:s{review.sequence}:c{chat}",
-            kind=COORD_ATTENDANCE,
+            key=f"{ReminderKind.COORD_ATTENDANCE}:{days}d:r{review.id}:s{review.sequence}:c{chat}",
+            kind=ReminderKind.COORD_ATTENDANCE,
             due=out_of_quiet_hours(_before(svc, review, days), s),
             chat_id=chat,
             review_id=review.id,
@@ -211,14 +230,14 @@ async def _notices(
     """A move or a cancellation: everyone who joined gets the news and a new .ics."""
     review = state.review
     if reason == "rescheduled" and review.status == ReviewStatus.SCHEDULED:
-        kind = CALENDAR_UPDATE
+        kind = ReminderKind.CALENDAR_UPDATE
     elif reason == "cancelled" and review.status == ReviewStatus.CANCELLED:
-        kind = CALENDAR_CANCEL
+        kind = ReminderKind.CALENDAR_CANCEL
     else:
         return
     rows = await _rows(session, Reminder.review_id == review.id, NOTICE_KINDS)
     for row in rows:
-        if row.status == PENDING:  # an older, unsent notice is out of date now
+        if row.status == ReminderStatus.PENDING:  # an older, unsent notice is out of date now
             _cancel(row, "superseded")
     known = {row.key for row in rows}
     due = out_of_quiet_hours(now, svc.settings)
@@ -226,7 +245,7 @@ async def _notices(
         key = f"{kind}:r{review.id}:s{review.sequence}:p{participant.id}"
         if key not in known:
             session.add(
-                _new_row(
+                new_row(
                     Wanted(
                         key,
                         kind,
@@ -247,7 +266,7 @@ async def plan_young_person(svc: Services, session: AsyncSession, young_person_i
     due = await next_due(svc, session, young_person_id)
     chats = await coordinator_chats(svc.settings, session, review_id=due[2]) if due else []
     wanted = _booking_reminders(svc, young_person_id, due, now, chats) if due else []
-    await _reconcile(
+    await reconcile(
         session, Reminder.young_person_id == young_person_id, BOOKING_KINDS, wanted, now
     )
 
@@ -293,9 +312,9 @@ def _booking_reminders(
     # Discovered late (e.g. an admission entered after the fact): tell them now, and
     # once overdue only the overdue alert matters.
     plan = (
-        [(NEXT_OVERDUE, overdue)]
+        [(ReminderKind.NEXT_OVERDUE, overdue)]
         if overdue <= now
-        else [(BOOK_NEXT, ahead), (NEXT_OVERDUE, overdue)]
+        else [(ReminderKind.BOOK_NEXT, ahead), (ReminderKind.NEXT_OVERDUE, overdue)]
     )
     payload = {"type": str(review_type), "due": due_on.isoformat(), "after_review": after}
     return [
@@ -323,7 +342,7 @@ async def _rows(
     return list(result)
 
 
-async def _reconcile(
+async def reconcile(
     session: AsyncSession,
     scope: ColumnElement[bool],
     kinds: Iterable[str],
@@ -338,18 +357,18 @@ async def _reconcile(
         if row is None:
             # A reminder whose time passed before it was planned is not sent late.
             if want.due >= now:
-                session.add(_new_row(want))
-        elif row.status == PENDING:
+                session.add(new_row(want))
+        elif row.status == ReminderStatus.PENDING:
             _move(row, want)
-        elif row.status == CANCELLED and want.due >= now:
+        elif row.status == ReminderStatus.CANCELLED and want.due >= now:
             _revive(row, want)
     keys = {w.key for w in wanted}
     for row in rows:
-        if row.status == PENDING and row.key not in keys:
+        if row.status == ReminderStatus.PENDING and row.key not in keys:
             _cancel(row, "not_needed")
 
 
-def _new_row(want: Wanted) -> Reminder:
+def new_row(want: Wanted) -> Reminder:
     return Reminder(
         key=want.key,
         kind=want.kind,
@@ -360,7 +379,7 @@ def _new_row(want: Wanted) -> Reminder:
         chat_id=want.chat_id,
         due_at=want.due,
         send_after=want.due,
-        status=PENDING,
+        status=ReminderStatus.PENDING,
         attempts=0,
         payload=dict(want.payload),
     )
@@ -376,10 +395,10 @@ def _move(row: Reminder, want: Wanted) -> None:
 
 
 def _revive(row: Reminder, want: Wanted) -> None:
-    row.status, row.attempts, row.last_error = PENDING, 0, None
+    row.status, row.attempts, row.last_error = ReminderStatus.PENDING, 0, None
     row.due_at = row.send_after = want.due
     row.chat_id = want.chat_id
 
 
 def _cancel(row: Reminder, why: str) -> None:
-    row.status, row.last_error = CANCELLED, why
+    row.status, row.last_error = ReminderStatus.CANCELLED, why

@@ -7,12 +7,12 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import select
 
-from cetr_bot.domain import ReviewType, Role
-from cetr_bot.scheduling import planner
-from cetr_bot.services import attendance, invitations, preparation, reviews
+from cetr_bot.domain import ReminderStatus, ReviewType, Role
+from cetr_bot.services import attendance, invitations, reviews
 from cetr_bot.services.context import Actor
 from cetr_bot.services.events import review_changed
 from cetr_bot.storage.models_reminders import Reminder
+from cetr_bot.storage.queries import preparation as prep_queries
 from tests.conftest import COORDINATOR_ID
 from tests.helpers import CLI, add_review, invite
 from tests.reminders.helpers import local, pending, rows
@@ -79,10 +79,11 @@ async def test_finished_preparation_cancels_its_nudges(svc, monkeypatch):
     pid = await joined(svc, review_id)
     done = {pid: "submitted"}
 
-    async def progress(svc_, session, review_id_):
+    async def progress(session, review_id_, has_questions, **_):
         return done
 
-    monkeypatch.setattr(preparation, "progress_for_review", progress)
+    # The planner reads progress through the read-only query (it calls no service).
+    monkeypatch.setattr(prep_queries, "progress_for_review", progress)
     async with svc.db.transaction() as session:
         await review_changed(svc, session, review_id, reason="preparation")
     assert "prep_nudge" not in {r.kind for r in await pending(svc, participant_id=pid)}
@@ -210,4 +211,4 @@ async def test_keys_are_unique_in_the_database(svc):
     async with svc.db.transaction() as session:
         keys = (await session.scalars(select(Reminder.key))).all()
     assert len(keys) == len(set(keys))
-    assert all(r.status == planner.PENDING for r in await rows(svc))
+    assert all(r.status == ReminderStatus.PENDING for r in await rows(svc))

@@ -10,10 +10,10 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from cetr_bot.domain import Role
+from cetr_bot.notifications import keyboards
 from cetr_bot.parsing import parse_date, parse_id, parse_time
 from cetr_bot.services import action_flows, actions, flows, preferences
 from cetr_bot.services.errors import Invalid
-from cetr_bot.telegram import keyboards
 from cetr_bot.telegram.replies import (
     Context,
     actor_of,

@@ -10,11 +10,11 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
 from cetr_bot.domain import parse_role
+from cetr_bot.notifications import keyboards
 from cetr_bot.parsing import parse_id
 from cetr_bot.services import flows, invitations, reviews
 from cetr_bot.services.context import audit
 from cetr_bot.services.errors import Invalid, ServiceError
-from cetr_bot.telegram import keyboards
 from cetr_bot.telegram.replies import (
     Context,
     actor_of,

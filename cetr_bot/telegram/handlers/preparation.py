@@ -20,6 +20,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from cetr_bot.domain import Role
+from cetr_bot.notifications.keyboards import data, grid
 from cetr_bot.parsing import parse_id
 from cetr_bot.services import consent, preparation, safeguarding
 from cetr_bot.services.errors import Invalid
@@ -27,7 +28,6 @@ from cetr_bot.services.invitations import Joined
 from cetr_bot.services.preparation import Choice, Screen
 from cetr_bot.services.question_bank import Question, library, render_question
 from cetr_bot.services.safeguarding import Alert, ConcernStep
-from cetr_bot.telegram.keyboards import data, grid
 from cetr_bot.telegram.replies import (
     Context,
     actor_of,

@@ -7,10 +7,10 @@ from typing import Any
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
+from cetr_bot.notifications import keyboards
 from cetr_bot.parsing import parse_id
 from cetr_bot.services import review_feedback as rf
 from cetr_bot.services.errors import Invalid
-from cetr_bot.telegram import keyboards
 from cetr_bot.telegram.replies import (
     Context,
     actor_of,
