@@ -46,6 +46,10 @@ PLANNED_KINDS = (
     ReminderKind.PREP_NUDGE,
     ReminderKind.COORD_ATTENDANCE,
 )
+# Of one participant, and the changes that concern one participant only (an RSVP may
+# change the coordinators' summary too: True).
+PARTICIPANT_KINDS = (ReminderKind.REVIEW_REMINDER, ReminderKind.RSVP_NUDGE, ReminderKind.PREP_NUDGE)
+ONE_PARTICIPANT = {"rsvp": True, "preparation_started": False, "preparation_submitted": False}
 # One-off notices caused by an event (a move or a cancellation).
 NOTICE_KINDS = (ReminderKind.CALENDAR_UPDATE, ReminderKind.CALENDAR_CANCEL)
 # Per young person: book the next review ahead, and say when it is overdue.
@@ -96,10 +100,19 @@ async def plan_review(
     reason: str,
     participant_id: int | None = None,
 ) -> None:
+    """Bring the review's pending rows in line with its state. A change that names one
+    participant (an RSVP, a preparation step) works out only that participant's
+    reminders, and the coordinators' summary if an answer changed; anything else
+    (a move, a join, someone reachable again...) the whole review."""
     review = await _locked_review(session, review_id)
     if review is None:
         return
     now = svc.now()
+    if participant_id is not None and reason in ONE_PARTICIPANT:
+        await _plan_participant(svc, session, review, participant_id, now)
+        if ONE_PARTICIPANT[reason]:
+            await _plan_summaries(svc, session, review, now)
+        return
     state = await review_state(svc, session, review)
     await reconcile(
         session,
@@ -118,14 +131,15 @@ async def _locked_review(session: AsyncSession, review_id: int) -> Review | None
     return await session.scalar(select(Review).where(Review.id == review_id).with_for_update())
 
 
-async def review_state(svc: Services, session: AsyncSession, review: Review) -> ReviewState:
-    participants = (
-        await session.scalars(
-            select(Participant).where(
-                Participant.review_id == review.id, Participant.removed_at.is_(None)
-            )
-        )
-    ).all()
+@dataclass(frozen=True)
+class Roster:
+    recipients: list[tuple[Participant, Person]]  # joined, still in, reachable
+    answers: dict[int, str]
+    anything_missing: bool  # a required role unconfirmed, or someone has not answered
+
+
+async def roster(session: AsyncSession, review: Review) -> Roster:
+    participants = await attendance.live_participants(session, review.id)
     people = await _people(session, {p.person_id for p in participants if p.person_id})
     answers = await attendance.answers_for_review(session, review.id)
     recipients = [
@@ -133,18 +147,63 @@ async def review_state(svc: Services, session: AsyncSession, review: Review) -> 
         for p in participants
         if p.person_id is not None and people[p.person_id].unreachable_since is None
     ]
-    unconfirmed = attendance.unconfirmed_required(
-        ReviewType(review.type), list(participants), answers
-    )
+    unconfirmed = attendance.unconfirmed_required(ReviewType(review.type), participants, answers)
     unanswered = any(p.id not in answers for p, _ in recipients)
+    return Roster(recipients, answers, bool(unconfirmed) or unanswered)
+
+
+async def review_state(svc: Services, session: AsyncSession, review: Review) -> ReviewState:
+    found = await roster(session, review)
     return ReviewState(
         review=review,
-        recipients=recipients,
-        answers=answers,
+        recipients=found.recipients,
+        answers=found.answers,
         progress=await preparation.progress_for_review(session, review.id, has_questions),
-        anything_missing=bool(unconfirmed) or unanswered,
+        anything_missing=found.anything_missing,
         coordinators=await coordinator_chats(svc.settings, session, review_id=review.id),
     )
+
+
+async def _plan_participant(
+    svc: Services, session: AsyncSession, review: Review, participant_id: int, now: datetime
+) -> None:
+    """The same rows `wanted_for_review` gives this participant, worked out alone."""
+    participant = await session.get(Participant, participant_id)
+    if participant is None or participant.review_id != review.id:
+        return
+    person = await session.get(Person, participant.person_id) if participant.person_id else None
+    wanted: list[Wanted] = []
+    reachable = person is not None and person.unreachable_since is None
+    if _ahead(review, now) and participant.removed_at is None and reachable:
+        assert person is not None
+        answer = await attendance.answer_of(session, participant.id)
+        progress = await preparation.progress_for_review(
+            session, review.id, has_questions, participant_id=participant.id
+        )
+        times = _participant_reminders(
+            svc, review, participant, person, answer, progress.get(participant.id)
+        )
+        wanted = [w for w in times if w.due < review.scheduled_at]
+    scope = (Reminder.review_id == review.id) & (Reminder.participant_id == participant.id)
+    await reconcile(session, scope, PARTICIPANT_KINDS, wanted, now)
+
+
+async def _plan_summaries(
+    svc: Services, session: AsyncSession, review: Review, now: datetime
+) -> None:
+    """The coordinators' "who has not answered" summaries, worked out alone."""
+    wanted: list[Wanted] = []
+    if _ahead(review, now) and (await roster(session, review)).anything_missing:
+        chats = await coordinator_chats(svc.settings, session, review_id=review.id)
+        times = _coordinator_summaries(svc, review, chats)
+        wanted = [w for w in times if w.due < review.scheduled_at]
+    await reconcile(
+        session, Reminder.review_id == review.id, (ReminderKind.COORD_ATTENDANCE,), wanted, now
+    )
+
+
+def _ahead(review: Review, now: datetime) -> bool:
+    return review.status == ReviewStatus.SCHEDULED and review.scheduled_at > now
 
 
 async def _people(session: AsyncSession, ids: set[int]) -> dict[int, Person]:
@@ -156,11 +215,12 @@ async def _people(session: AsyncSession, ids: set[int]) -> dict[int, Person]:
 
 def wanted_for_review(svc: Services, state: ReviewState, now: datetime) -> list[Wanted]:
     review = state.review
-    if review.status != ReviewStatus.SCHEDULED or review.scheduled_at <= now:
+    if not _ahead(review, now):
         return []
     wanted: list[Wanted] = []
     for participant, person in state.recipients:
-        wanted += _participant_reminders(svc, state, participant, person)
+        answer, progress = state.answers.get(participant.id), state.progress.get(participant.id)
+        wanted += _participant_reminders(svc, review, participant, person, answer, progress)
     if state.anything_missing:
         wanted += _coordinator_summaries(svc, review, state.coordinators)
     # A reminder pushed past the start by quiet hours is no use.
@@ -168,10 +228,14 @@ def wanted_for_review(svc: Services, state: ReviewState, now: datetime) -> list[
 
 
 def _participant_reminders(
-    svc: Services, state: ReviewState, participant: Participant, person: Person
+    svc: Services,
+    review: Review,
+    participant: Participant,
+    person: Person,
+    answer: str | None,
+    progress: str | None,
 ) -> list[Wanted]:
-    s, review = svc.settings, state.review
-    answer = state.answers.get(participant.id)
+    s = svc.settings
     times: list[tuple[str, int, datetime]] = []
     if answer != Answer.CANNOT:
         times += [
@@ -184,7 +248,7 @@ def _participant_reminders(
         times.append((ReminderKind.REVIEW_REMINDER, 0, morning))
     if answer is None:
         times += [(ReminderKind.RSVP_NUDGE, d, _before(svc, review, d)) for d in s.rsvp_nudge_days]
-    if state.progress.get(participant.id) != PrepStatus.SUBMITTED:
+    if progress != PrepStatus.SUBMITTED:
         times += [
             (ReminderKind.PREP_NUDGE, d, _before(svc, review, d)) for d in s.preparation_nudge_days
         ]

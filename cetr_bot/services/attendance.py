@@ -115,7 +115,7 @@ async def record(svc: Services, actor: Actor, *, participant_id: int, status: st
         row.status, row.updated_at = status, svc.now()
         audit(session, "rsvp", actor=actor, review_id=review.id, status=status)
         await session.flush()
-        await review_changed(svc, session, review.id, reason="rsvp")
+        await review_changed(svc, session, review.id, reason="rsvp", participant_id=participant_id)
         if person.unreachable_since is not None:
             await reachable_again(svc, session, person)
         return _rsvp(participant, review, row)
@@ -142,7 +142,7 @@ async def send_written(svc: Services, actor: Actor, *, participant_id: int) -> R
         row = await _cannot_row(session, participant_id)
         row.alternative, row.updated_at = Answer.WRITTEN, svc.now()
         audit(session, "rsvp_written", actor=actor, review_id=review.id)
-        await review_changed(svc, session, review.id, reason="rsvp")
+        await review_changed(svc, session, review.id, reason="rsvp", participant_id=participant_id)
         return _rsvp(participant, review, row)
 
 

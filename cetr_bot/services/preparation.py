@@ -417,7 +417,13 @@ async def _activate(svc: Services, session: AsyncSession, walk: Walk) -> None:
             participant_id=walk.participant.id,
         )
         await session.flush()
-        await review_changed(svc, session, walk.review.id, reason="preparation_started")
+        await review_changed(
+            svc,
+            session,
+            walk.review.id,
+            reason="preparation_started",
+            participant_id=walk.participant.id,
+        )
 
 
 async def stop(svc: Services, actor: Actor, participant_id: int) -> Screen:
@@ -675,7 +681,13 @@ async def submit(svc: Services, actor: Actor, participant_id: int) -> Screen:
             walk.progress.submitted_at = svc.now()
             audit(session, "preparation_submitted", actor=actor, review_id=walk.review.id)
             await session.flush()
-            await review_changed(svc, session, walk.review.id, reason="preparation_submitted")
+            await review_changed(
+                svc,
+                session,
+                walk.review.id,
+                reason="preparation_submitted",
+                participant_id=walk.participant.id,
+            )
         walk.progress.active = False
         screen = _screen(walk)
         screen.kind = "submitted"

@@ -212,3 +212,31 @@ async def test_keys_are_unique_in_the_database(svc):
         keys = (await session.scalars(select(Reminder.key))).all()
     assert len(keys) == len(set(keys))
     assert all(r.status == ReminderStatus.PENDING for r in await rows(svc))
+
+
+async def snapshot(svc) -> set[tuple[object, ...]]:
+    return {(r.key, r.status, r.due_at, r.send_after, r.chat_id) for r in await rows(svc)}
+
+
+async def test_a_change_naming_one_participant_plans_the_same_rows_as_the_whole_review(svc, clock):
+    """An RSVP or a preparation step re-plans one participant (and the coordinators'
+    summary); working out the whole review afterwards changes nothing."""
+    review_id = await add_review(svc)
+    pid = await joined(svc, review_id)
+    other = await joined(svc, review_id, Role.SOCIAL_WORKER, Actor(2002, 2002, "Jo"))
+    clock.advance(days=3)
+    for status in ("cannot", "in_person"):
+        await attendance.record(svc, PARENT, participant_id=pid, status=status)
+        before = await snapshot(svc)
+        async with svc.db.transaction() as session:
+            await review_changed(svc, session, review_id, reason="joined")
+        assert await snapshot(svc) == before
+    async with svc.db.transaction() as session:
+        await review_changed(
+            svc, session, review_id, reason="preparation_submitted", participant_id=other
+        )
+    before = await snapshot(svc)
+    async with svc.db.transaction() as session:
+        await review_changed(svc, session, review_id, reason="joined")
+    assert await snapshot(svc) == before
+    assert any(r.kind == "coord_attendance" for r in await pending(svc))
