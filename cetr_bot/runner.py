@@ -11,7 +11,7 @@ from cetr_bot import wiring
 from cetr_bot.config import Settings
 from cetr_bot.services.context import Services
 from cetr_bot.storage.session import Database
-from cetr_bot.telegram.application import build_application, on_startup
+from cetr_bot.telegram.application import build_application
 from cetr_bot.text import Texts
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,9 @@ class BotRunner:
 
     async def start(self) -> None:
         await self.app.initialize()
-        await on_startup(self.app)
+        # Polling is started by hand (not run_polling), so the builder's hooks are run here.
+        if self.app.post_init:
+            await self.app.post_init(self.app)
         await self.app.start()
         assert self.app.updater is not None
         await self.app.updater.start_polling(
@@ -44,6 +46,8 @@ class BotRunner:
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()
+        if self.app.post_shutdown:
+            await self.app.post_shutdown(self.app)
 
 
 async def open_services(settings: Settings) -> Services:

@@ -7,11 +7,9 @@ that the presser is the person who joined as that participant.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from telegram import InputFile, Update
-from telegram.constants import ParseMode
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from cetr_bot.domain import Answer
 from cetr_bot.notifications.keyboards import (
@@ -29,6 +27,7 @@ from cetr_bot.telegram.replies import (
     Context,
     actor_of,
     callback_parts,
+    guarded,
     say,
     services,
     settle_button,
@@ -38,10 +37,8 @@ from cetr_bot.telegram.replies import (
 log = logging.getLogger(__name__)
 
 
-def register(app: Any) -> None:
+def register(app: Application) -> None:
     """Add this module's commands and buttons (called before the catch-all handlers)."""
-    from cetr_bot.telegram.application import guarded  # loaded by now; avoids a cycle
-
     app.add_handler(CommandHandler("attend", guarded(attend), filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(guarded(rsvp_button), pattern=f"^{PREFIX}:"))
 
@@ -78,7 +75,6 @@ async def _send_card(
         chat.id,
         InputFile(ics, filename=calendar.FILENAME),
         caption=t.render(template, rsvp=rsvp, young=rsvp.young),
-        parse_mode=ParseMode.HTML,
         reply_markup=rsvp_keyboard(t, rsvp.participant_id) if keyboard else None,
     )
 
