@@ -38,6 +38,7 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports  # the layers, one way down (pyproject.toml [tool.importlinter])
 
 run: $(STAMP)  ## the real bot; BOT_TOKEN from the environment or .env
 	$(BIN)/cetr-bot run

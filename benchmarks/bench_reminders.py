@@ -39,6 +39,7 @@ from telegram.request import HTTPXRequest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import cetr_bot.wiring  # noqa: E402, F401  (installs the composer the dispatcher uses)
 from cetr_bot.config import Settings  # noqa: E402
 from cetr_bot.sandbox import SandboxClient  # noqa: E402
 from cetr_bot.sandbox.state import SandboxState  # noqa: E402

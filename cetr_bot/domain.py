@@ -68,3 +68,80 @@ def parse_review_type(text: str) -> ReviewType | None:
         return ReviewType(cleaned)
     except ValueError:
         return None
+
+
+# --- status and kind vocabularies (their values are what the database holds) ---------
+
+
+class ReminderStatus(StrEnum):
+    """A reminder row's life: pending → sending → sent, or one of the ends."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"
+    EXPIRED = "expired"
+
+
+class ReminderKind(StrEnum):
+    """What a reminder row is for (its template is reminders/<kind>.html or a notice's)."""
+
+    # Planned from a review's state (recomputed on every change).
+    REVIEW_REMINDER = "review_reminder"
+    RSVP_NUDGE = "rsvp_nudge"
+    PREP_NUDGE = "prep_nudge"
+    COORD_ATTENDANCE = "coord_attendance"
+    # One-off notices caused by an event (a move or a cancellation).
+    CALENDAR_UPDATE = "calendar_update"
+    CALENDAR_CANCEL = "calendar_cancel"
+    # Per young person: book the next review ahead, and say when it is overdue.
+    BOOK_NEXT = "book_next"
+    NEXT_OVERDUE = "next_overdue"
+    # To coordinators when someone blocked the bot.
+    COORD_UNREACHABLE = "coord_unreachable"
+    # After the review: actions, the report, the young person's feedback, the pack.
+    ACTION_NOTICE = "action_notice"  # to the owner, at once: new, changed, reassigned, cancelled
+    ACTION_DUE = "action_due"  # to the owner: N days before, and on the day
+    ACTION_CHASE = "action_chase"  # to the owner: overdue
+    ACTION_ESCALATE = "action_escalate"  # to the coordinators: overdue for a few days
+    ACTION_RETURNED = "action_returned"  # to the coordinators: help asked for, or not mine
+    ACTION_DIGEST = "action_digest"  # to an owner who chose one daily message
+    REPORT_DUE = "report_due"  # to the coordinators: the report is due
+    REPORT_LATE = "report_late"  # to the family and the young person: it is late
+    FEEDBACK_ASK = "feedback_ask"  # to the young person: tell us how it went
+    YP_FEEDBACK = "yp_feedback"  # what the review found, to the young person (easy-read)
+    YP_QUESTION = "yp_question"  # the young person's question, to the coordinators
+    PACK = "pack"  # the panel pack, to the panel and the coordinators (or "held back")
+    # Notes to the coordinators of a review's team.
+    COORD_JOINED = "coord_joined"  # someone joined (payload: participant_id)
+    COORD_DEPUTY_LINK = "coord_deputy_link"  # a deputy or supporter link was made
+    COORD_PACK_ASKED = "coord_pack_asked"  # a panel member asked for a held-back pack
+    # To the admins: many bad invite tokens at once.
+    ADMIN_BAD_TOKENS = "admin_bad_tokens"
+
+
+class Answer(StrEnum):
+    """A participant's RSVP, and what someone who cannot come may offer instead."""
+
+    IN_PERSON = "in_person"
+    VIDEO = "video"
+    CANNOT = "cannot"
+    DEPUTY = "deputy"
+    WRITTEN = "written"
+    SUPPORTER = "supporter"
+
+
+class PrepStatus(StrEnum):
+    """How far a participant is with their preparation."""
+
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+
+
+class ActionStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"

@@ -7,10 +7,11 @@ import logging
 import signal
 from datetime import timedelta
 
+from cetr_bot import wiring
 from cetr_bot.config import Settings
 from cetr_bot.services.context import Services
 from cetr_bot.storage.session import Database
-from cetr_bot.telegram.application import build_application, on_startup
+from cetr_bot.telegram.application import build_application
 from cetr_bot.text import Texts
 
 log = logging.getLogger(__name__)
@@ -20,6 +21,7 @@ class BotRunner:
     """The real Application, polling whichever Bot API `TELEGRAM_API_URL` names."""
 
     def __init__(self, svc: Services, *, poll_timeout: int = 10) -> None:
+        wiring.install()  # the planner and the composer (idempotent)
         self.svc = svc
         self.texts = Texts(svc.settings.zone)
         self.app = build_application(svc, self.texts)
@@ -27,7 +29,9 @@ class BotRunner:
 
     async def start(self) -> None:
         await self.app.initialize()
-        await on_startup(self.app)
+        # Polling is started by hand (not run_polling), so the builder's hooks are run here.
+        if self.app.post_init:
+            await self.app.post_init(self.app)
         await self.app.start()
         assert self.app.updater is not None
         await self.app.updater.start_polling(
@@ -53,10 +57,13 @@ class BotRunner:
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()
+        if self.app.post_shutdown:
+            await self.app.post_shutdown(self.app)
 
 
 async def open_services(settings: Settings) -> Services:
     """Connect to the database and bring its schema up to date."""
+    wiring.install()
     db = Database(settings.database_url)
     await db.upgrade()
     return Services(db=db, settings=settings)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from icalendar import Calendar
 from sqlalchemy import select
 
+from cetr_bot.domain import ReminderStatus
 from cetr_bot.scheduling import dispatcher, planner
 from cetr_bot.scheduling.timeline import days_before
 from cetr_bot.storage.models import Review
@@ -126,7 +127,7 @@ async def _pending(ctx: DemoContext) -> list[Reminder]:
         rows = await session.scalars(
             select(Reminder).where(
                 Reminder.review_id == ctx.review_id,
-                Reminder.status == planner.PENDING,
+                Reminder.status == ReminderStatus.PENDING,
                 Reminder.participant_id.is_not(None),
             )
         )

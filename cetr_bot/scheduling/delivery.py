@@ -15,19 +15,30 @@ from collections import deque
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 from typing import Any
 
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
 from telegram.ext import AIORateLimiter
 
-SENT, RATE_LIMITED, RETRY, BLOCKED, FAILED = "sent", "rate_limited", "retry", "blocked", "failed"
+
+class Result(StrEnum):
+    """What one send came to (not a row status: the dispatcher maps it to one)."""
+
+    SENT = "sent"
+    RATE_LIMITED = "rate_limited"
+    RETRY = "retry"
+    BLOCKED = "blocked"
+    FAILED = "failed"
+
+
 # Passed as rate_limit_args by the dispatcher: "I pace and retry myself".
 NO_RETRY = -1
 
 
 @dataclass(frozen=True)
 class Outcome:
-    kind: str
+    kind: Result
     error: str | None = None
     retry_after: float = 0.0
 
@@ -36,12 +47,12 @@ def classify(exc: BaseException) -> Outcome:
     """What a failed send means for the reminder row."""
     message = str(exc)[:200]
     if isinstance(exc, RetryAfter):
-        return Outcome(RATE_LIMITED, "rate limited", _seconds(exc))
+        return Outcome(Result.RATE_LIMITED, "rate limited", _seconds(exc))
     if isinstance(exc, Forbidden):
-        return Outcome(BLOCKED, message)
+        return Outcome(Result.BLOCKED, message)
     if isinstance(exc, BadRequest | ChatMigrated):
-        return Outcome(FAILED, message)  # the same request would fail again
-    return Outcome(RETRY, message or type(exc).__name__)  # network, timeout, 5xx...
+        return Outcome(Result.FAILED, message)  # the same request would fail again
+    return Outcome(Result.RETRY, message or type(exc).__name__)  # network, timeout, 5xx...
 
 
 def _seconds(exc: RetryAfter) -> float:

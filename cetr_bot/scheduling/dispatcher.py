@@ -24,9 +24,9 @@ from telegram import Bot, InputFile
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes, ExtBot
 
+from cetr_bot.domain import ReminderStatus
 from cetr_bot.scheduling import calendar, delivery
-from cetr_bot.scheduling import planner as p
-from cetr_bot.scheduling.compose import Outgoing, Skip, compose
+from cetr_bot.scheduling.outgoing import Composer, Outgoing, Skip, installed_composer
 from cetr_bot.scheduling.timeline import in_quiet_hours
 from cetr_bot.services import reminders
 from cetr_bot.services.context import Services
@@ -69,8 +69,12 @@ class _Batch:
 class Dispatcher:
     """One per process: owns the pacer, so pacing carries over between ticks."""
 
-    def __init__(self, svc: Services, texts: Texts | None = None) -> None:
+    def __init__(
+        self, svc: Services, texts: Texts | None = None, composer: Composer | None = None
+    ) -> None:
         self.svc = svc
+        # What each row says: handed in, or the one cetr_bot.wiring installed.
+        self.compose = composer or installed_composer()
         self.texts = texts or Texts(svc.settings.zone)
         s = svc.settings
         self.pacer = delivery.Pacer(s.send_rate_per_second, s.send_chat_interval_seconds)
@@ -141,8 +145,8 @@ class Dispatcher:
         async with self.svc.db.transaction() as session:
             result = await session.execute(
                 update(Reminder)
-                .where(Reminder.status == p.SENDING, Reminder.claimed_at < cutoff)
-                .values(status=p.PENDING, claim_token=None)
+                .where(Reminder.status == ReminderStatus.SENDING, Reminder.claimed_at < cutoff)
+                .values(status=ReminderStatus.PENDING, claim_token=None)
                 .execution_options(synchronize_session=False)
             )
             count = int(result.rowcount or 0)  # type: ignore[attr-defined]
@@ -158,7 +162,7 @@ class Dispatcher:
             candidates = (
                 await session.execute(
                     select(Reminder.id, Reminder.chat_id)
-                    .where(Reminder.status == p.PENDING, Reminder.send_after <= now)
+                    .where(Reminder.status == ReminderStatus.PENDING, Reminder.send_after <= now)
                     .order_by(Reminder.send_after, Reminder.id)
                     .limit(size * 2)
                     .with_for_update(skip_locked=True)
@@ -170,9 +174,9 @@ class Dispatcher:
             # status = 'pending' in the WHERE makes the claim atomic on SQLite too.
             claimed = await session.scalars(
                 update(Reminder)
-                .where(Reminder.id.in_(chosen), Reminder.status == p.PENDING)
+                .where(Reminder.id.in_(chosen), Reminder.status == ReminderStatus.PENDING)
                 .values(
-                    status=p.SENDING,
+                    status=ReminderStatus.SENDING,
                     claim_token=token,
                     claimed_at=now,
                     attempts=Reminder.attempts + 1,
@@ -191,7 +195,7 @@ class Dispatcher:
             return None
         batch = _Batch(claimed_at=time.monotonic())
         report.claimed += len(rows)
-        plans = await compose(self.svc, self.texts, rows, now or self.svc.now())
+        plans = await self.compose(self.svc, self.texts, rows, now or self.svc.now())
         for row in _round_robin(rows):
             plan = plans[row.id]
             if isinstance(plan, Skip):
@@ -242,7 +246,7 @@ class Dispatcher:
             try:
                 await self.pacer.issue()
                 await send(bot, row.chat_id, plan)
-                outcome = delivery.Outcome(delivery.SENT)
+                outcome = delivery.Outcome(delivery.Result.SENT)
             except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded
                 outcome = delivery.classify(exc)
                 log.info("reminder %s: %s (%s)", row.id, outcome.kind, outcome.error)
@@ -256,20 +260,20 @@ class Dispatcher:
         self, row: Reminder, outcome: delivery.Outcome, report: TickReport, now: datetime | None
     ) -> None:
         s = self.svc.settings
-        if outcome.kind == delivery.SENT:
+        if outcome.kind == delivery.Result.SENT:
             report.sent += 1
-            await self._finish(row, p.SENT, None, now)
-        elif outcome.kind == delivery.RATE_LIMITED:
+            await self._finish(row, ReminderStatus.SENT, None, now)
+        elif outcome.kind == delivery.Result.RATE_LIMITED:
             report.rate_limited += 1
             self.pacer.pause(outcome.retry_after)
             # Telegram's flood wait is not the message's fault: it does not count as a try.
             await self._requeue(row, outcome.retry_after, outcome.error, now, count=False)
-        elif outcome.kind == delivery.BLOCKED:
+        elif outcome.kind == delivery.Result.BLOCKED:
             report.blocked += 1
-            await self._finish(row, p.FAILED, "blocked", now)
+            await self._finish(row, ReminderStatus.FAILED, "blocked", now)
             if row.person_id is not None:
                 await reminders.mark_unreachable(self.svc, row.person_id)
-        elif outcome.kind == delivery.RETRY and row.attempts < s.send_max_attempts:
+        elif outcome.kind == delivery.Result.RETRY and row.attempts < s.send_max_attempts:
             report.retried += 1
             wait = delivery.backoff(
                 row.attempts, s.send_backoff_seconds, s.send_backoff_cap_seconds
@@ -277,13 +281,13 @@ class Dispatcher:
             await self._requeue(row, wait, outcome.error, now, count=True)
         else:
             report.failed += 1
-            await self._finish(row, p.FAILED, outcome.error, now)
+            await self._finish(row, ReminderStatus.FAILED, outcome.error, now)
 
     async def _finish(
         self, row: Reminder, status: str, why: str | None, now: datetime | None
     ) -> None:
         values: dict[str, Any] = {"status": status, "last_error": why}
-        if status == p.SENT:
+        if status == ReminderStatus.SENT:
             values["sent_at"] = now or self.svc.now()
         await self._update_claimed(row, values)
 
@@ -291,7 +295,7 @@ class Dispatcher:
         self, row: Reminder, seconds: float, why: str | None, now: datetime | None, *, count: bool
     ) -> None:
         values: dict[str, Any] = {
-            "status": p.PENDING,
+            "status": ReminderStatus.PENDING,
             "claim_token": None,
             "send_after": (now or self.svc.now()) + timedelta(seconds=seconds),
             "last_error": (why or "")[:200] or None,
@@ -302,7 +306,12 @@ class Dispatcher:
 
     async def _release(self, row: Reminder) -> None:
         await self._update_claimed(
-            row, {"status": p.PENDING, "claim_token": None, "attempts": Reminder.attempts - 1}
+            row,
+            {
+                "status": ReminderStatus.PENDING,
+                "claim_token": None,
+                "attempts": Reminder.attempts - 1,
+            },
         )
 
     async def _update_claimed(self, row: Reminder, values: dict[str, Any]) -> None:
@@ -313,7 +322,7 @@ class Dispatcher:
                 .where(
                     Reminder.id == row.id,
                     Reminder.claim_token == row.claim_token,
-                    Reminder.status == p.SENDING,
+                    Reminder.status == ReminderStatus.SENDING,
                 )
                 .values(**values)
                 .execution_options(synchronize_session=False)

@@ -2,7 +2,7 @@
 escalations; the daily digest; the report and the young person's feedback.
 
 Like the review planner, everything here is worked out from the current state and
-reconciled with the pending rows (planner._reconcile), inside the transaction of
+reconciled with the pending rows (planner.reconcile), inside the transaction of
 the change. Times are local times of day, stored in UTC, out of quiet hours.
 """
 
@@ -14,42 +14,36 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cetr_bot.domain import FAMILY_ROLES, PANEL_ROLES, ReviewStatus
+from cetr_bot.domain import FAMILY_ROLES, PANEL_ROLES, ActionStatus, ReminderKind, ReviewStatus
 from cetr_bot.scheduling import planner as p
 from cetr_bot.scheduling.timeline import local_at, out_of_quiet_hours
-from cetr_bot.services import deputies
+from cetr_bot.services import consent, deputies, feedback, pack
 from cetr_bot.services.context import Services
 from cetr_bot.storage.coordinators import coordinator_chats
 from cetr_bot.storage.models import Participant, Person, Review
 from cetr_bot.storage.models_actions import Action, DigestPreference, ReviewFollowUp
 from cetr_bot.storage.models_reminders import Reminder
+from cetr_bot.storage.queries import preparation
 
-ACTION_NOTICE = "action_notice"  # to the owner, at once: new, changed, reassigned, cancelled
-ACTION_DUE = "action_due"  # to the owner: N days before, and on the day
-ACTION_CHASE = "action_chase"  # to the owner: overdue
-ACTION_ESCALATE = "action_escalate"  # to the coordinators: overdue for a few days
-ACTION_RETURNED = "action_returned"  # to the coordinators: help asked for, or not mine
-ACTION_DIGEST = "action_digest"  # to an owner who chose one daily message
-REPORT_DUE = "report_due"  # to the coordinators: the report is due
-REPORT_LATE = "report_late"  # to the family and the young person: it is late
-FEEDBACK_ASK = "feedback_ask"  # to the young person: tell us how it went
-YP_FEEDBACK = "yp_feedback"  # what the review found, to the young person (easy-read)
-YP_QUESTION = "yp_question"  # the young person's question, to the coordinators
-PACK = "pack"  # the panel pack, to the panel and the coordinators (or "held back")
-ACTION_KINDS = (ACTION_DUE, ACTION_CHASE, ACTION_ESCALATE, ACTION_DIGEST)
-FOLLOW_UP_KINDS = (REPORT_DUE, REPORT_LATE, FEEDBACK_ASK)
+ACTION_KINDS = (
+    ReminderKind.ACTION_DUE,
+    ReminderKind.ACTION_CHASE,
+    ReminderKind.ACTION_ESCALATE,
+    ReminderKind.ACTION_DIGEST,
+)
+FOLLOW_UP_KINDS = (ReminderKind.REPORT_DUE, ReminderKind.REPORT_LATE, ReminderKind.FEEDBACK_ASK)
 KINDS = frozenset(
     {
-        ACTION_NOTICE,
-        ACTION_RETURNED,
-        PACK,
-        YP_FEEDBACK,
-        YP_QUESTION,
+        ReminderKind.ACTION_NOTICE,
+        ReminderKind.ACTION_RETURNED,
+        ReminderKind.PACK,
+        ReminderKind.YP_FEEDBACK,
+        ReminderKind.YP_QUESTION,
         *ACTION_KINDS,
         *FOLLOW_UP_KINDS,
     }
 )
-OWNER_KINDS = frozenset({ACTION_DUE, ACTION_CHASE})
+OWNER_KINDS = frozenset({ReminderKind.ACTION_DUE, ReminderKind.ACTION_CHASE})
 
 
 @dataclass(frozen=True)
@@ -71,16 +65,19 @@ def next_working_day(day: date) -> date:
     return day
 
 
-def action_dates(svc: Services, action: Action) -> list[tuple[str, date, int]]:
+def action_dates(svc: Services, action: Action) -> list[tuple[ReminderKind, date, int]]:
     """(kind, day, n) for the owner's reminders and the escalation of one action."""
     s = svc.settings
-    dates = [(ACTION_DUE, action.due_on - timedelta(days=d), d) for d in s.action_reminder_days]
+    dates = [
+        (ReminderKind.ACTION_DUE, action.due_on - timedelta(days=d), d)
+        for d in s.action_reminder_days
+    ]
     chase = next_working_day(action.due_on)
     for n in range(s.action_max_chases):
-        dates.append((ACTION_CHASE, chase, n))
+        dates.append((ReminderKind.ACTION_CHASE, chase, n))
         chase += timedelta(days=s.action_chase_every_days)
     escalate = action.due_on + timedelta(days=s.action_escalate_after_days)
-    dates.append((ACTION_ESCALATE, escalate, 0))
+    dates.append((ReminderKind.ACTION_ESCALATE, escalate, 0))
     return dates
 
 
@@ -103,7 +100,13 @@ async def plan_action(svc: Services, session: AsyncSession, action_id: int, *, r
     await _notice(svc, session, action, owner, reason, now)
     wanted = await _wanted_for_action(svc, session, action, owner)
     scope = Reminder.key.like(f"action_%:a{action.id}:%")
-    await p._reconcile(session, scope, (ACTION_DUE, ACTION_CHASE, ACTION_ESCALATE), wanted, now)
+    await p.reconcile(
+        session,
+        scope,
+        (ReminderKind.ACTION_DUE, ReminderKind.ACTION_CHASE, ReminderKind.ACTION_ESCALATE),
+        wanted,
+        now,
+    )
     if owner.person is not None:
         await plan_person(svc, session, owner.person.id, reason=reason)
 
@@ -123,8 +126,8 @@ async def _notice(
         assert owner.person is not None
         notes.append(
             p.Wanted(
-                key=f"{ACTION_NOTICE}:a{action.id}:v{action.version}",
-                kind=ACTION_NOTICE,
+                key=f"{ReminderKind.ACTION_NOTICE}:a{action.id}:v{action.version}",
+                kind=ReminderKind.ACTION_NOTICE,
                 due=due,
                 chat_id=owner.person.chat_id,
                 review_id=action.review_id,
@@ -136,8 +139,8 @@ async def _notice(
     if reason in ("help", "not_mine"):
         notes += [
             p.Wanted(
-                key=f"{ACTION_RETURNED}:a{action.id}:v{action.version}:c{chat}",
-                kind=ACTION_RETURNED,
+                key=f"{ReminderKind.ACTION_RETURNED}:a{action.id}:v{action.version}:c{chat}",
+                kind=ReminderKind.ACTION_RETURNED,
                 due=now,
                 chat_id=chat,
                 review_id=action.review_id,
@@ -156,13 +159,13 @@ async def _notice(
     )
     for note in notes:
         if note.key not in known:
-            session.add(p._new_row(note))
+            session.add(p.new_row(note))
 
 
 async def _wanted_for_action(
     svc: Services, session: AsyncSession, action: Action, owner: Owner
 ) -> list[p.Wanted]:
-    if action.status != "open":
+    if action.status != ActionStatus.OPEN:
         return []
     digest = (
         await session.get(DigestPreference, owner.person.id) if owner.person is not None else None
@@ -171,7 +174,7 @@ async def _wanted_for_action(
     wanted = []
     for kind, day, n in action_dates(svc, action):
         base = f"{kind}:a{action.id}:{day.isoformat()}:{n}"
-        if kind == ACTION_ESCALATE:
+        if kind == ReminderKind.ACTION_ESCALATE:
             wanted += [
                 p.Wanted(
                     key=f"{base}:c{chat}",
@@ -211,13 +214,13 @@ async def plan_person(svc: Services, session: AsyncSession, person_id: int, *, r
     wanted: list[p.Wanted] = []
     if digest is not None and _reachable(person):
         days: set[date] = set()
-        for action in await _open_actions_of(session, person_id):
+        for action in await open_actions_of(session, person_id):
             days |= {day for kind, day, _ in action_dates(svc, action) if kind in OWNER_KINDS}
         s = svc.settings
         wanted = [
             p.Wanted(
-                key=f"{ACTION_DIGEST}:p{person_id}:{day.isoformat()}",
-                kind=ACTION_DIGEST,
+                key=f"{ReminderKind.ACTION_DIGEST}:p{person_id}:{day.isoformat()}",
+                kind=ReminderKind.ACTION_DIGEST,
                 due=out_of_quiet_hours(local_at(day, digest.local_time, s.zone), s),
                 chat_id=person.chat_id,
                 person_id=person_id,
@@ -225,30 +228,30 @@ async def plan_person(svc: Services, session: AsyncSession, person_id: int, *, r
             )
             for day in sorted(days)
         ]
-    scope = Reminder.key.like(f"{ACTION_DIGEST}:p{person_id}:%")
-    await p._reconcile(session, scope, (ACTION_DIGEST,), wanted, now)
+    scope = Reminder.key.like(f"{ReminderKind.ACTION_DIGEST}:p{person_id}:%")
+    await p.reconcile(session, scope, (ReminderKind.ACTION_DIGEST,), wanted, now)
     if reason == "digest":
         # Turning the digest on or off moves the per-action reminders too.
-        for action in await _open_actions_of(session, person_id):
+        for action in await open_actions_of(session, person_id):
             owner = await _owner(session, action)
             scope = Reminder.key.like(f"action_%:a{action.id}:%")
-            await p._reconcile(
+            await p.reconcile(
                 session,
                 scope,
-                (ACTION_DUE, ACTION_CHASE, ACTION_ESCALATE),
+                (ReminderKind.ACTION_DUE, ReminderKind.ACTION_CHASE, ReminderKind.ACTION_ESCALATE),
                 await _wanted_for_action(svc, session, action, owner),
                 now,
             )
 
 
-async def _open_actions_of(session: AsyncSession, person_id: int) -> list[Action]:
+async def open_actions_of(session: AsyncSession, person_id: int) -> list[Action]:
     rows = await session.scalars(
         select(Action)
         .join(Participant, Participant.id == Action.owner_participant_id)
         .where(
             Participant.person_id == person_id,
             Participant.removed_at.is_(None),
-            Action.status == "open",
+            Action.status == ActionStatus.OPEN,
         )
         .order_by(Action.due_on, Action.id)
     )
@@ -269,8 +272,10 @@ async def plan_follow_up(svc: Services, session: AsyncSession, review_id: int) -
         wanted = [] if sent else await _report_wanted(svc, session, review, review.held_on)
         wanted += await _feedback_wanted(svc, session, review, review.held_on)
     scope = Reminder.review_id == review_id
-    await p._reconcile(session, scope, FOLLOW_UP_KINDS, wanted, now)
-    await p._reconcile(session, scope, (PACK,), await _pack_wanted(svc, session, review), now)
+    await p.reconcile(session, scope, FOLLOW_UP_KINDS, wanted, now)
+    await p.reconcile(
+        session, scope, (ReminderKind.PACK,), await _pack_wanted(svc, session, review), now
+    )
 
 
 async def _pack_wanted(svc: Services, session: AsyncSession, review: Review) -> list[p.Wanted]:
@@ -278,8 +283,6 @@ async def _pack_wanted(svc: Services, session: AsyncSession, review: Review) -> 
     coordinators, once consent (or a best-interests decision) is recorded; before
     that only the coordinators hear it is held back. After it went out, a change
     in what it says makes a new version, sent at once."""
-    from cetr_bot.services import consent, pack, preparation
-
     now = svc.now()
     if review.status != ReviewStatus.SCHEDULED or review.scheduled_at <= now:
         return []
@@ -302,8 +305,8 @@ async def _pack_wanted(svc: Services, session: AsyncSession, review: Review) -> 
     ]
     return [
         p.Wanted(
-            key=f"{PACK}:r{review.id}:{tag}:{chat}",
-            kind=PACK,
+            key=f"{ReminderKind.PACK}:r{review.id}:{tag}:{chat}",
+            kind=ReminderKind.PACK,
             due=out_of_quiet_hours(when, svc.settings),
             chat_id=chat,
             review_id=review.id,
@@ -350,8 +353,8 @@ async def _report_wanted(
     coordinators = await coordinator_chats(s, session, review_id=review.id)
     wanted = [
         p.Wanted(
-            key=f"{REPORT_DUE}:r{review.id}:{d}d:c{chat}",
-            kind=REPORT_DUE,
+            key=f"{ReminderKind.REPORT_DUE}:r{review.id}:{d}d:c{chat}",
+            kind=ReminderKind.REPORT_DUE,
             due=_at(svc, held + timedelta(days=d)),
             chat_id=chat,
             review_id=review.id,
@@ -363,8 +366,8 @@ async def _report_wanted(
     late = held + timedelta(days=s.report_due_days + 1)
     wanted += [
         p.Wanted(
-            key=f"{REPORT_LATE}:r{review.id}:p{m.id}",
-            kind=REPORT_LATE,
+            key=f"{ReminderKind.REPORT_LATE}:r{review.id}:p{m.id}",
+            kind=ReminderKind.REPORT_LATE,
             due=_at(svc, late),
             chat_id=person.chat_id,
             review_id=review.id,
@@ -380,8 +383,6 @@ async def _report_wanted(
 async def _feedback_wanted(
     svc: Services, session: AsyncSession, review: Review, held: date
 ) -> list[p.Wanted]:
-    from cetr_bot.services import feedback
-
     day = held + timedelta(days=svc.settings.feedback_ask_after_days)
     now = svc.now()
     if now > _at(svc, held + timedelta(days=7)):
@@ -389,8 +390,8 @@ async def _feedback_wanted(
     due = max(_at(svc, day), now)  # e.g. reachable again after the planned time: ask now
     return [
         p.Wanted(
-            key=f"{FEEDBACK_ASK}:r{review.id}:p{m.id}",
-            kind=FEEDBACK_ASK,
+            key=f"{ReminderKind.FEEDBACK_ASK}:r{review.id}:p{m.id}",
+            kind=ReminderKind.FEEDBACK_ASK,
             due=due,
             chat_id=person.chat_id,
             review_id=review.id,
@@ -414,7 +415,7 @@ async def _add_once(session: AsyncSession, wanted: list[p.Wanted]) -> None:
     )
     for want in wanted:
         if want.key not in known:
-            session.add(p._new_row(want))
+            session.add(p.new_row(want))
 
 
 async def plan_yp_feedback(svc: Services, session: AsyncSession, review_id: int) -> None:
@@ -423,8 +424,8 @@ async def plan_yp_feedback(svc: Services, session: AsyncSession, review_id: int)
         session,
         [
             p.Wanted(
-                key=f"{YP_FEEDBACK}:r{review_id}:p{m.id}",
-                kind=YP_FEEDBACK,
+                key=f"{ReminderKind.YP_FEEDBACK}:r{review_id}:p{m.id}",
+                kind=ReminderKind.YP_FEEDBACK,
                 due=due,
                 chat_id=person.chat_id,
                 review_id=review_id,
@@ -443,8 +444,8 @@ async def plan_yp_question(svc: Services, session: AsyncSession, review_id: int,
         session,
         [
             p.Wanted(
-                key=f"{YP_QUESTION}:r{review_id}:{stamp}:c{chat}",
-                kind=YP_QUESTION,
+                key=f"{ReminderKind.YP_QUESTION}:r{review_id}:{stamp}:c{chat}",
+                kind=ReminderKind.YP_QUESTION,
                 due=svc.now(),
                 chat_id=chat,
                 review_id=review_id,

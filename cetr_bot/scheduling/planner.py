@@ -21,37 +21,48 @@ from typing import Any
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cetr_bot.domain import ReviewStatus, ReviewType, Setting
+from cetr_bot.domain import (
+    Answer,
+    PrepStatus,
+    ReminderKind,
+    ReminderStatus,
+    ReviewStatus,
+    ReviewType,
+    Setting,
+)
 from cetr_bot.rules import PastReview, YoungPersonFacts, next_review_due
 from cetr_bot.scheduling.timeline import days_before, local_at, out_of_quiet_hours
-from cetr_bot.services import attendance, preparation
 from cetr_bot.services.context import Services
+from cetr_bot.services.question_bank import has_questions
 from cetr_bot.storage.coordinators import coordinator_chats
 from cetr_bot.storage.models import Participant, Person, Review, YoungPerson
 from cetr_bot.storage.models_reminders import Reminder
-
-# Row statuses.
-PENDING, SENDING, SENT = "pending", "sending", "sent"
-FAILED, CANCELLED, SKIPPED, EXPIRED = "failed", "cancelled", "skipped", "expired"
+from cetr_bot.storage.queries import attendance, preparation
 
 # Kinds planned from a review's state (recomputed on every change).
-REVIEW_REMINDER = "review_reminder"
-RSVP_NUDGE = "rsvp_nudge"
-PREP_NUDGE = "prep_nudge"
-COORD_ATTENDANCE = "coord_attendance"
-PLANNED_KINDS = (REVIEW_REMINDER, RSVP_NUDGE, PREP_NUDGE, COORD_ATTENDANCE)
+PLANNED_KINDS = (
+    ReminderKind.REVIEW_REMINDER,
+    ReminderKind.RSVP_NUDGE,
+    ReminderKind.PREP_NUDGE,
+    ReminderKind.COORD_ATTENDANCE,
+)
+# Of one participant, and the changes that concern one participant only (an RSVP may
+# change the coordinators' summary too: True).
+PARTICIPANT_KINDS = (ReminderKind.REVIEW_REMINDER, ReminderKind.RSVP_NUDGE, ReminderKind.PREP_NUDGE)
+ONE_PARTICIPANT = {"rsvp": True, "preparation_started": False, "preparation_submitted": False}
 # One-off notices caused by an event (a move or a cancellation).
-CALENDAR_UPDATE = "calendar_update"
-CALENDAR_CANCEL = "calendar_cancel"
-NOTICE_KINDS = (CALENDAR_UPDATE, CALENDAR_CANCEL)
+NOTICE_KINDS = (ReminderKind.CALENDAR_UPDATE, ReminderKind.CALENDAR_CANCEL)
 # Per young person: book the next review ahead, and say when it is overdue.
-BOOK_NEXT = "book_next"
-NEXT_OVERDUE = "next_overdue"
-BOOKING_KINDS = (BOOK_NEXT, NEXT_OVERDUE)
+BOOKING_KINDS = (ReminderKind.BOOK_NEXT, ReminderKind.NEXT_OVERDUE)
 # To coordinators when someone blocked the bot.
-COORD_UNREACHABLE = "coord_unreachable"
-COORDINATOR_KINDS = frozenset({COORD_ATTENDANCE, BOOK_NEXT, NEXT_OVERDUE, COORD_UNREACHABLE})
-SUBMITTED = "submitted"
+COORDINATOR_KINDS = frozenset(
+    {
+        ReminderKind.COORD_ATTENDANCE,
+        ReminderKind.BOOK_NEXT,
+        ReminderKind.NEXT_OVERDUE,
+        ReminderKind.COORD_UNREACHABLE,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -81,13 +92,29 @@ class ReviewState:
     coordinators: list[int] = field(default_factory=list)  # of the review's team
 
 
-async def plan_review(svc: Services, session: AsyncSession, review_id: int, *, reason: str) -> None:
+async def plan_review(
+    svc: Services,
+    session: AsyncSession,
+    review_id: int,
+    *,
+    reason: str,
+    participant_id: int | None = None,
+) -> None:
+    """Bring the review's pending rows in line with its state. A change that names one
+    participant (an RSVP, a preparation step) works out only that participant's
+    reminders, and the coordinators' summary if an answer changed; anything else
+    (a move, a join, someone reachable again...) the whole review."""
     review = await _locked_review(session, review_id)
     if review is None:
         return
     now = svc.now()
+    if participant_id is not None and reason in ONE_PARTICIPANT:
+        await _plan_participant(svc, session, review, participant_id, now)
+        if ONE_PARTICIPANT[reason]:
+            await _plan_summaries(svc, session, review, now)
+        return
     state = await review_state(svc, session, review)
-    await _reconcile(
+    await reconcile(
         session,
         Reminder.review_id == review.id,
         PLANNED_KINDS,
@@ -104,14 +131,15 @@ async def _locked_review(session: AsyncSession, review_id: int) -> Review | None
     return await session.scalar(select(Review).where(Review.id == review_id).with_for_update())
 
 
-async def review_state(svc: Services, session: AsyncSession, review: Review) -> ReviewState:
-    participants = (
-        await session.scalars(
-            select(Participant).where(
-                Participant.review_id == review.id, Participant.removed_at.is_(None)
-            )
-        )
-    ).all()
+@dataclass(frozen=True)
+class Roster:
+    recipients: list[tuple[Participant, Person]]  # joined, still in, reachable
+    answers: dict[int, str]
+    anything_missing: bool  # a required role unconfirmed, or someone has not answered
+
+
+async def roster(session: AsyncSession, review: Review) -> Roster:
+    participants = await attendance.live_participants(session, review.id)
     people = await _people(session, {p.person_id for p in participants if p.person_id})
     answers = await attendance.answers_for_review(session, review.id)
     recipients = [
@@ -119,18 +147,63 @@ async def review_state(svc: Services, session: AsyncSession, review: Review) -> 
         for p in participants
         if p.person_id is not None and people[p.person_id].unreachable_since is None
     ]
-    unconfirmed = attendance.unconfirmed_required(
-        ReviewType(review.type), list(participants), answers
-    )
+    unconfirmed = attendance.unconfirmed_required(ReviewType(review.type), participants, answers)
     unanswered = any(p.id not in answers for p, _ in recipients)
+    return Roster(recipients, answers, bool(unconfirmed) or unanswered)
+
+
+async def review_state(svc: Services, session: AsyncSession, review: Review) -> ReviewState:
+    found = await roster(session, review)
     return ReviewState(
         review=review,
-        recipients=recipients,
-        answers=answers,
-        progress=await preparation.progress_for_review(svc, session, review.id),
-        anything_missing=bool(unconfirmed) or unanswered,
+        recipients=found.recipients,
+        answers=found.answers,
+        progress=await preparation.progress_for_review(session, review.id, has_questions),
+        anything_missing=found.anything_missing,
         coordinators=await coordinator_chats(svc.settings, session, review_id=review.id),
     )
+
+
+async def _plan_participant(
+    svc: Services, session: AsyncSession, review: Review, participant_id: int, now: datetime
+) -> None:
+    """The same rows `wanted_for_review` gives this participant, worked out alone."""
+    participant = await session.get(Participant, participant_id)
+    if participant is None or participant.review_id != review.id:
+        return
+    person = await session.get(Person, participant.person_id) if participant.person_id else None
+    wanted: list[Wanted] = []
+    reachable = person is not None and person.unreachable_since is None
+    if _ahead(review, now) and participant.removed_at is None and reachable:
+        assert person is not None
+        answer = await attendance.answer_of(session, participant.id)
+        progress = await preparation.progress_for_review(
+            session, review.id, has_questions, participant_id=participant.id
+        )
+        times = _participant_reminders(
+            svc, review, participant, person, answer, progress.get(participant.id)
+        )
+        wanted = [w for w in times if w.due < review.scheduled_at]
+    scope = (Reminder.review_id == review.id) & (Reminder.participant_id == participant.id)
+    await reconcile(session, scope, PARTICIPANT_KINDS, wanted, now)
+
+
+async def _plan_summaries(
+    svc: Services, session: AsyncSession, review: Review, now: datetime
+) -> None:
+    """The coordinators' "who has not answered" summaries, worked out alone."""
+    wanted: list[Wanted] = []
+    if _ahead(review, now) and (await roster(session, review)).anything_missing:
+        chats = await coordinator_chats(svc.settings, session, review_id=review.id)
+        times = _coordinator_summaries(svc, review, chats)
+        wanted = [w for w in times if w.due < review.scheduled_at]
+    await reconcile(
+        session, Reminder.review_id == review.id, (ReminderKind.COORD_ATTENDANCE,), wanted, now
+    )
+
+
+def _ahead(review: Review, now: datetime) -> bool:
+    return review.status == ReviewStatus.SCHEDULED and review.scheduled_at > now
 
 
 async def _people(session: AsyncSession, ids: set[int]) -> dict[int, Person]:
@@ -142,11 +215,12 @@ async def _people(session: AsyncSession, ids: set[int]) -> dict[int, Person]:
 
 def wanted_for_review(svc: Services, state: ReviewState, now: datetime) -> list[Wanted]:
     review = state.review
-    if review.status != ReviewStatus.SCHEDULED or review.scheduled_at <= now:
+    if not _ahead(review, now):
         return []
     wanted: list[Wanted] = []
     for participant, person in state.recipients:
-        wanted += _participant_reminders(svc, state, participant, person)
+        answer, progress = state.answers.get(participant.id), state.progress.get(participant.id)
+        wanted += _participant_reminders(svc, review, participant, person, answer, progress)
     if state.anything_missing:
         wanted += _coordinator_summaries(svc, review, state.coordinators)
     # A reminder pushed past the start by quiet hours is no use.
@@ -154,21 +228,30 @@ def wanted_for_review(svc: Services, state: ReviewState, now: datetime) -> list[
 
 
 def _participant_reminders(
-    svc: Services, state: ReviewState, participant: Participant, person: Person
+    svc: Services,
+    review: Review,
+    participant: Participant,
+    person: Person,
+    answer: str | None,
+    progress: str | None,
 ) -> list[Wanted]:
-    s, review = svc.settings, state.review
-    answer = state.answers.get(participant.id)
+    s = svc.settings
     times: list[tuple[str, int, datetime]] = []
-    if answer != attendance.CANNOT:
-        times += [(REVIEW_REMINDER, d, _before(svc, review, d)) for d in s.review_reminder_days]
+    if answer != Answer.CANNOT:
+        times += [
+            (ReminderKind.REVIEW_REMINDER, d, _before(svc, review, d))
+            for d in s.review_reminder_days
+        ]
         morning = local_at(
             review.scheduled_at.astimezone(s.zone).date(), s.morning_reminder_time, s.zone
         )
-        times.append((REVIEW_REMINDER, 0, morning))
+        times.append((ReminderKind.REVIEW_REMINDER, 0, morning))
     if answer is None:
-        times += [(RSVP_NUDGE, d, _before(svc, review, d)) for d in s.rsvp_nudge_days]
-    if state.progress.get(participant.id) != SUBMITTED:
-        times += [(PREP_NUDGE, d, _before(svc, review, d)) for d in s.preparation_nudge_days]
+        times += [(ReminderKind.RSVP_NUDGE, d, _before(svc, review, d)) for d in s.rsvp_nudge_days]
+    if progress != PrepStatus.SUBMITTED:
+        times += [
+            (ReminderKind.PREP_NUDGE, d, _before(svc, review, d)) for d in s.preparation_nudge_days
+        ]
     return [
         Wanted(
             key=f"{kind}:{days}d:r{review.id}:s{review.sequence}:p{participant.id}",
@@ -193,8 +276,8 @@ def _coordinator_summaries(svc: Services, review: Review, chats: list[int]) -> l
     s = svc.settings
     return [
         Wanted(
-            key=f"{COORD_ATTENDANCE}:{days}d:r{review.id}:s{review.sequence}:c{chat}",
-            kind=COORD_ATTENDANCE,
+            key=f"{ReminderKind.COORD_ATTENDANCE}:{days}d:r{review.id}:s{review.sequence}:c{chat}",
+            kind=ReminderKind.COORD_ATTENDANCE,
             due=out_of_quiet_hours(_before(svc, review, days), s),
             chat_id=chat,
             review_id=review.id,
@@ -211,14 +294,14 @@ async def _notices(
     """A move or a cancellation: everyone who joined gets the news and a new .ics."""
     review = state.review
     if reason == "rescheduled" and review.status == ReviewStatus.SCHEDULED:
-        kind = CALENDAR_UPDATE
+        kind = ReminderKind.CALENDAR_UPDATE
     elif reason == "cancelled" and review.status == ReviewStatus.CANCELLED:
-        kind = CALENDAR_CANCEL
+        kind = ReminderKind.CALENDAR_CANCEL
     else:
         return
     rows = await _rows(session, Reminder.review_id == review.id, NOTICE_KINDS)
     for row in rows:
-        if row.status == PENDING:  # an older, unsent notice is out of date now
+        if row.status == ReminderStatus.PENDING:  # an older, unsent notice is out of date now
             _cancel(row, "superseded")
     known = {row.key for row in rows}
     due = out_of_quiet_hours(now, svc.settings)
@@ -226,7 +309,7 @@ async def _notices(
         key = f"{kind}:r{review.id}:s{review.sequence}:p{participant.id}"
         if key not in known:
             session.add(
-                _new_row(
+                new_row(
                     Wanted(
                         key,
                         kind,
@@ -247,7 +330,7 @@ async def plan_young_person(svc: Services, session: AsyncSession, young_person_i
     due = await next_due(svc, session, young_person_id)
     chats = await coordinator_chats(svc.settings, session, review_id=due[2]) if due else []
     wanted = _booking_reminders(svc, young_person_id, due, now, chats) if due else []
-    await _reconcile(
+    await reconcile(
         session, Reminder.young_person_id == young_person_id, BOOKING_KINDS, wanted, now
     )
 
@@ -293,9 +376,9 @@ def _booking_reminders(
     # Discovered late (e.g. an admission entered after the fact): tell them now, and
     # once overdue only the overdue alert matters.
     plan = (
-        [(NEXT_OVERDUE, overdue)]
+        [(ReminderKind.NEXT_OVERDUE, overdue)]
         if overdue <= now
-        else [(BOOK_NEXT, ahead), (NEXT_OVERDUE, overdue)]
+        else [(ReminderKind.BOOK_NEXT, ahead), (ReminderKind.NEXT_OVERDUE, overdue)]
     )
     payload = {"type": str(review_type), "due": due_on.isoformat(), "after_review": after}
     return [
@@ -323,7 +406,7 @@ async def _rows(
     return list(result)
 
 
-async def _reconcile(
+async def reconcile(
     session: AsyncSession,
     scope: ColumnElement[bool],
     kinds: Iterable[str],
@@ -338,18 +421,18 @@ async def _reconcile(
         if row is None:
             # A reminder whose time passed before it was planned is not sent late.
             if want.due >= now:
-                session.add(_new_row(want))
-        elif row.status == PENDING:
+                session.add(new_row(want))
+        elif row.status == ReminderStatus.PENDING:
             _move(row, want)
-        elif row.status == CANCELLED and want.due >= now:
+        elif row.status == ReminderStatus.CANCELLED and want.due >= now:
             _revive(row, want)
     keys = {w.key for w in wanted}
     for row in rows:
-        if row.status == PENDING and row.key not in keys:
+        if row.status == ReminderStatus.PENDING and row.key not in keys:
             _cancel(row, "not_needed")
 
 
-def _new_row(want: Wanted) -> Reminder:
+def new_row(want: Wanted) -> Reminder:
     return Reminder(
         key=want.key,
         kind=want.kind,
@@ -360,7 +443,7 @@ def _new_row(want: Wanted) -> Reminder:
         chat_id=want.chat_id,
         due_at=want.due,
         send_after=want.due,
-        status=PENDING,
+        status=ReminderStatus.PENDING,
         attempts=0,
         payload=dict(want.payload),
     )
@@ -376,10 +459,10 @@ def _move(row: Reminder, want: Wanted) -> None:
 
 
 def _revive(row: Reminder, want: Wanted) -> None:
-    row.status, row.attempts, row.last_error = PENDING, 0, None
+    row.status, row.attempts, row.last_error = ReminderStatus.PENDING, 0, None
     row.due_at = row.send_after = want.due
     row.chat_id = want.chat_id
 
 
 def _cancel(row: Reminder, why: str) -> None:
-    row.status, row.last_error = CANCELLED, why
+    row.status, row.last_error = ReminderStatus.CANCELLED, why

@@ -16,23 +16,17 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cetr_bot.domain import FAMILY_ROLES, ReviewStatus, Role
+from cetr_bot.domain import FAMILY_ROLES, ActionStatus, ReviewStatus, Role
 from cetr_bot.services import deputies
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid, NotAllowed, NotFound
-from cetr_bot.services.events import action_changed
+from cetr_bot.services.events import action_changed, review_changed
 from cetr_bot.storage.models import Participant, Person, Review
 from cetr_bot.storage.models_actions import Action, ActionUpdate, ReviewFollowUp
 from cetr_bot.text_safety import clean_text
 
 MAX_WHAT = 1000
 MAX_UPDATE = 3000
-
-
-class ActionStatus(StrEnum):
-    OPEN = "open"
-    DONE = "done"
-    CANCELLED = "cancelled"
 
 
 class Response(StrEnum):
@@ -213,8 +207,6 @@ async def mark_held(
         if await session.get(ReviewFollowUp, review_id) is None:
             session.add(ReviewFollowUp(review_id=review_id))
         audit(session, "review_held", actor=actor, review_id=review_id)
-        from cetr_bot.services.events import review_changed
-
         await review_changed(svc, session, review_id, reason="held")
     return held_on
 
@@ -233,8 +225,6 @@ async def mark_report_sent(svc: Services, actor: Actor, *, review_id: int) -> No
         follow_up.report_sent_at = svc.now()
         follow_up.report_marked_by = actor.telegram_user_id
         audit(session, "report_sent", actor=actor, review_id=review_id)
-        from cetr_bot.services.events import review_changed
-
         await review_changed(svc, session, review_id, reason="report_sent")
 
 

@@ -12,30 +12,17 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cetr_bot.domain import PANEL_ROLES, ReviewStatus, ReviewType, Role
-from cetr_bot.rules import required_roles
-from cetr_bot.services import deputies, notices
+from cetr_bot.domain import PANEL_ROLES, Answer, ReminderKind, ReviewStatus, Role
+from cetr_bot.services import deputies, invitations, notices
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid, NotAllowed
 from cetr_bot.services.events import review_changed
 from cetr_bot.storage.models import Invitation, Participant, Person, Review
 from cetr_bot.storage.models_reminders import Attendance
 
-IN_PERSON, VIDEO, CANNOT = "in_person", "video", "cannot"
-STATUSES = (IN_PERSON, VIDEO, CANNOT)
-CONFIRMED = frozenset({IN_PERSON, VIDEO})
+STATUSES = (Answer.IN_PERSON, Answer.VIDEO, Answer.CANNOT)
 # When they can't attend. SUPPORTER: the young person's supporter or advocate goes for them
 # (attendance.deputy_participant_id then holds the supporter's participant).
-DEPUTY, WRITTEN, SUPPORTER = "deputy", "written", "supporter"
-
-
-class AttendanceMap(dict[int, str]):
-    """participant id → status, plus what the coordinator's view needs besides."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.alternatives: dict[int, str] = {}
-        self.required_unconfirmed: list[Role] = []
 
 
 @dataclass(frozen=True)
@@ -64,56 +51,6 @@ class DeputyLink:
     expires_at: datetime
     replaced: bool = False
     needs_approval: bool = False  # a deputy for the panel: no pack until approved
-
-
-async def attendance_for_review(
-    svc: Services, session: AsyncSession, review_id: int
-) -> AttendanceMap:
-    """participant id → 'in_person' | 'video' | 'cannot' for one review."""
-    rows = (
-        await session.scalars(select(Attendance).where(Attendance.review_id == review_id))
-    ).all()
-    result = AttendanceMap()
-    for row in rows:
-        result[row.participant_id] = row.status
-        if row.alternative:
-            result.alternatives[row.participant_id] = row.alternative
-    review = await session.get(Review, review_id)
-    if review is not None:
-        live = await _live_participants(session, review_id)
-        result.required_unconfirmed = unconfirmed_required(ReviewType(review.type), live, result)
-    return result
-
-
-async def answers_for_review(session: AsyncSession, review_id: int) -> dict[int, str]:
-    """Just participant id → status (no roll-up): cheap enough for every batch."""
-    rows = await session.execute(
-        select(Attendance.participant_id, Attendance.status).where(
-            Attendance.review_id == review_id
-        )
-    )
-    return {participant_id: status for participant_id, status in rows}
-
-
-def unconfirmed_required(
-    review_type: ReviewType, participants: list[Participant], answers: dict[int, str]
-) -> list[Role]:
-    """Required roles with nobody who joined and said they will attend."""
-    confirmed = {
-        Role(p.role)
-        for p in participants
-        if p.person_id is not None and answers.get(p.id) in CONFIRMED
-    }
-    return [role for role in required_roles(review_type) if role not in confirmed]
-
-
-async def _live_participants(session: AsyncSession, review_id: int) -> list[Participant]:
-    rows = await session.scalars(
-        select(Participant).where(
-            Participant.review_id == review_id, Participant.removed_at.is_(None)
-        )
-    )
-    return list(rows)
 
 
 async def _own(
@@ -171,14 +108,14 @@ async def record(svc: Services, actor: Actor, *, participant_id: int, status: st
         if row is None:
             row = Attendance(participant_id=participant_id, review_id=review.id, status=status)
             session.add(row)
-        elif status != CANNOT:
+        elif status != Answer.CANNOT:
             # Coming after all: the alternative (and an unused deputy link) lapse.
             await _withdraw_unused_deputy(svc, session, row.deputy_participant_id)
             row.alternative, row.deputy_participant_id = None, None
         row.status, row.updated_at = status, svc.now()
         audit(session, "rsvp", actor=actor, review_id=review.id, status=status)
         await session.flush()
-        await review_changed(svc, session, review.id, reason="rsvp")
+        await review_changed(svc, session, review.id, reason="rsvp", participant_id=participant_id)
         if person.unreachable_since is not None:
             await reachable_again(svc, session, person)
         return _rsvp(participant, review, row)
@@ -203,9 +140,9 @@ async def send_written(svc: Services, actor: Actor, *, participant_id: int) -> R
     async with svc.db.transaction() as session:
         participant, review, _ = await _own(svc, session, actor, participant_id)
         row = await _cannot_row(session, participant_id)
-        row.alternative, row.updated_at = WRITTEN, svc.now()
+        row.alternative, row.updated_at = Answer.WRITTEN, svc.now()
         audit(session, "rsvp_written", actor=actor, review_id=review.id)
-        await review_changed(svc, session, review.id, reason="rsvp")
+        await review_changed(svc, session, review.id, reason="rsvp", participant_id=participant_id)
         return _rsvp(participant, review, row)
 
 
@@ -219,7 +156,7 @@ async def send_deputy(svc: Services, actor: Actor, *, participant_id: int) -> De
             raise Invalid("deputy_not_for_young_person")
         stands_for = participant.deputy_for_id or participant.id
         return await _new_link(
-            svc, session, actor, participant, review, DEPUTY, participant.role, stands_for
+            svc, session, actor, participant, review, Answer.DEPUTY, participant.role, stands_for
         )
 
 
@@ -231,7 +168,7 @@ async def send_supporter(svc: Services, actor: Actor, *, participant_id: int) ->
         if not deputies.is_the_young_person(participant):
             raise Invalid("stale_button")
         return await _new_link(
-            svc, session, actor, participant, review, SUPPORTER, Role.SUPPORTER, None
+            svc, session, actor, participant, review, Answer.SUPPORTER, Role.SUPPORTER, None
         )
 
 
@@ -247,19 +184,17 @@ async def _new_link(
 ) -> DeputyLink:
     """A new invited participant in `role` and its link; a newer link replaces an unused
     older one. The coordinators hear that it was made."""
-    from cetr_bot.services import invitations  # here: invitations imports reviews imports us
-
     row = await _cannot_row(session, participant.id)
     replaced = await _withdraw_unused_deputy(svc, session, row.deputy_participant_id)
     deputy = Participant(review_id=review.id, role=role, deputy_for_id=deputy_for_id)
     session.add(deputy)
     await session.flush()
-    token, invitation = invitations._new_invitation(svc, deputy.id)
+    token, invitation = invitations.new_invitation(svc, deputy.id)
     session.add(invitation)
     row.alternative, row.deputy_participant_id, row.updated_at = alternative, deputy.id, svc.now()
     audit(
         session,
-        "deputy_invited" if alternative == DEPUTY else "supporter_invited",
+        "deputy_invited" if alternative == Answer.DEPUTY else "supporter_invited",
         actor=actor,
         review_id=review.id,
         participant_id=participant.id,
@@ -268,7 +203,7 @@ async def _new_link(
     await notices.tell_coordinators(
         svc,
         session,
-        notices.DEPUTY_LINK,
+        ReminderKind.COORD_DEPUTY_LINK,
         review_id=review.id,
         key=f"p{deputy.id}",
         payload={"participant_id": deputy.id},
@@ -279,14 +214,14 @@ async def _new_link(
         svc.invite_link(token),
         invitation.expires_at,
         replaced=replaced,
-        needs_approval=alternative == DEPUTY and Role(role) in PANEL_ROLES,
+        needs_approval=alternative == Answer.DEPUTY and Role(role) in PANEL_ROLES,
     )
 
 
 async def _cannot_row(session: AsyncSession, participant_id: int) -> Attendance:
     """Alternatives only make sense after "can't attend"; otherwise the button is stale."""
     row = await session.get(Attendance, participant_id)
-    if row is None or row.status != CANNOT:
+    if row is None or row.status != Answer.CANNOT:
         raise Invalid("stale_button")
     return row
 

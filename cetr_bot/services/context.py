@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +17,9 @@ from cetr_bot.storage.coordinators import TeamScope, team_scope
 from cetr_bot.storage.models import AuditEvent, Review
 from cetr_bot.storage.session import Database
 from cetr_bot.storage.types import utcnow
+
+if TYPE_CHECKING:
+    from cetr_bot.services.events import Planner
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,8 @@ class Services:
     clock: Callable[[], datetime] = utcnow
     bot_username: str | None = None
     extras: dict[str, object] = field(default_factory=dict)
+    # The reminder planner; None: the one cetr_bot.wiring installed for the process.
+    planner: Planner | None = None
 
     def now(self) -> datetime:
         return self.clock()

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cetr_bot.domain import ReviewStatus, ReviewType, Role
+from cetr_bot.domain import ReminderKind, ReviewStatus, ReviewType, Role
 from cetr_bot.services import deputies, notices, throttle
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid, NotFound, ServiceError
@@ -72,7 +72,7 @@ async def create_invitation(
         participant = Participant(review_id=review.id, role=role)
         session.add(participant)
         await session.flush()
-        token, invitation = _new_invitation(svc, participant.id)
+        token, invitation = new_invitation(svc, participant.id)
         session.add(invitation)
         audit(session, "invitation_created", actor=actor, review_id=review.id, role=str(role))
         await review_changed(svc, session, review.id, reason="invited")
@@ -81,7 +81,7 @@ async def create_invitation(
         )
 
 
-def _new_invitation(svc: Services, participant_id: int) -> tuple[str, Invitation]:
+def new_invitation(svc: Services, participant_id: int) -> tuple[str, Invitation]:
     token = secrets.token_urlsafe(TOKEN_BYTES)
     expires = svc.now() + timedelta(days=svc.settings.invitation_expiry_days)
     return token, Invitation(
@@ -161,7 +161,7 @@ async def _redeem(
     await notices.tell_coordinators(
         svc,
         session,
-        notices.JOINED,
+        ReminderKind.COORD_JOINED,
         review_id=review.id,
         key=f"p{participant.id}",
         payload={"participant_id": participant.id},

@@ -1,7 +1,7 @@
 """Short notices to a review's coordinators (someone joined, a deputy link was made,
 a panel member asked for a pack that is held back), queued as reminder rows: the
 dispatcher sends each once, and a restart does not lose them. Rendered from the
-state at sending time (scheduling/notices_compose.py): role and review number, never
+state at sending time (notifications/notices_compose.py): role and review number, never
 a name, a diagnosis or the young person's reference."""
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cetr_bot.domain import ReminderKind
 from cetr_bot.services.context import Services
 from cetr_bot.storage.coordinators import coordinator_chats
 from cetr_bot.storage.models_reminders import Reminder
 
-JOINED = "coord_joined"  # someone joined (payload: participant_id)
-DEPUTY_LINK = "coord_deputy_link"  # a deputy or supporter link was made (participant_id)
-PACK_ASKED = "coord_pack_asked"  # a panel member asked for a held-back pack (role, why)
-KINDS = frozenset({JOINED, DEPUTY_LINK, PACK_ASKED})
+KINDS = frozenset(
+    {ReminderKind.COORD_JOINED, ReminderKind.COORD_DEPUTY_LINK, ReminderKind.COORD_PACK_ASKED}
+)
 
 
 async def tell_coordinators(

@@ -20,9 +20,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cetr_bot.domain import PANEL_ROLES, ReviewType, Role
+from cetr_bot.domain import PANEL_ROLES, PrepStatus, ReminderKind, ReviewType, Role
 from cetr_bot.rules import required_roles
-from cetr_bot.services import actions, attendance, consent, deputies, notices, preparation
+from cetr_bot.services import actions, consent, deputies, notices, preparation
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid, NotAllowed, NotFound, ServiceError
 from cetr_bot.services.question_bank import library
@@ -31,6 +31,7 @@ from cetr_bot.services.safeguarding import FlagLine
 from cetr_bot.storage.models import Participant, Person, Review
 from cetr_bot.storage.models_actions import ActionUpdate
 from cetr_bot.storage.models_pack import PackVersion
+from cetr_bot.storage.queries import attendance
 from cetr_bot.text import Texts
 
 # Young person first, then family, then everyone else in invitation order.
@@ -207,7 +208,7 @@ async def _tell_who_asked(
     await notices.tell_coordinators(
         svc,
         session,
-        notices.PACK_ASKED,
+        ReminderKind.COORD_PACK_ASKED,
         review_id=review_id,
         key=f"p{asker.id}:{day}:{why}",
         payload={"participant_id": asker.id, "why": why},
@@ -217,7 +218,7 @@ async def _tell_who_asked(
 async def build(svc: Services, session: AsyncSession, review_id: int) -> Pack:
     review = await load_review(session, review_id)
     answers = await preparation.answers_for_panel(svc, session, review_id)
-    coming = await attendance.attendance_for_review(svc, session, review_id)
+    coming = await attendance.attendance_for_review(session, review_id)
     progress = await preparation.progress_for_review(svc, session, review_id)
     live = [p for p in review.participants if p.removed_at is None]
     attendees = [
@@ -228,7 +229,7 @@ async def build(svc: Services, session: AsyncSession, review_id: int) -> Pack:
             p.person_id is not None,
             coming.get(p.id),
             getattr(coming, "alternatives", {}).get(p.id) == "written",
-            progress.get(p.id, preparation.NOT_STARTED),
+            progress.get(p.id, PrepStatus.NOT_STARTED),
         )
         for p in sorted(live, key=lambda p: (ROLE_ORDER.get(Role(p.role), 2), p.id))
     ]
@@ -250,7 +251,7 @@ async def build(svc: Services, session: AsyncSession, review_id: int) -> Pack:
             a.role
             for a in attendees
             if a.joined
-            and a.preparation != preparation.SUBMITTED
+            and a.preparation != PrepStatus.SUBMITTED
             and preparation.has_questions(a.role, ReviewType(review.type))
         ],
         missing_roles=_missing_roles(review, attendees),

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from cetr_bot.services.context import Actor, Services
 from cetr_bot.services.errors import NotAllowed
+from cetr_bot.services.events import person_changed
 from cetr_bot.storage.models import Person
 from cetr_bot.storage.models_actions import DigestPreference
 
@@ -28,8 +29,6 @@ async def set_digest(svc: Services, actor: Actor, *, at: time | None) -> None:
             session.add(DigestPreference(person_id=person.id, local_time=at))
         else:
             row.local_time = at
-        from cetr_bot.services.events import person_changed
-
         await person_changed(svc, session, person.id, reason="digest")
 
 

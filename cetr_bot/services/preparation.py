@@ -31,6 +31,7 @@ from cetr_bot.services.question_bank import (
     LastAction,
     Question,
     expand_last_actions,
+    has_questions,
     library,
     normalise,
 )
@@ -38,11 +39,11 @@ from cetr_bot.services.safeguarding import Alert, FlagLine
 from cetr_bot.storage.coordinators import coordinator_chats
 from cetr_bot.storage.models import Participant, Person, Review, YoungPerson
 from cetr_bot.storage.models_preparation import PrepAnswer, PrepProgress, ReviewPapers
+from cetr_bot.storage.queries import preparation as queries
 from cetr_bot.text_safety import clean_text
 
 MAX_TEXT = 3000
 SKIP, NOT_SURE = "skip", "not_sure"
-NOT_STARTED, IN_PROGRESS, SUBMITTED = "not_started", "in_progress", "submitted"
 # Typed words that mean the same as the Skip / Not sure buttons.
 TYPED_SKIP = frozenset({"skip", "pass", "next"})
 TYPED_NOT_SURE = frozenset({"not sure", "dont know", "do not know", "idk", "unsure"})
@@ -284,13 +285,6 @@ def _age(born: date | None, on: date) -> int | None:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
-async def papers_sent(session: AsyncSession, review_id: int) -> bool:
-    sent = await session.scalar(
-        select(ReviewPapers.sent_at).where(ReviewPapers.review_id == review_id)
-    )
-    return sent is not None
-
-
 async def mark_papers_sent(svc: Services, session: AsyncSession, review_id: int) -> None:
     """For the panel pack: from now on, answers can no longer be changed."""
     row = await session.get(ReviewPapers, review_id)
@@ -379,10 +373,6 @@ async def _with_bank(session: AsyncSession, actor: Actor) -> list[safeguarding.M
     ]
 
 
-def has_questions(role: Role, review_type: ReviewType) -> bool:
-    return library().bank_for(role, review_type) is not None
-
-
 async def open_walkthrough(
     svc: Services, actor: Actor, participant_id: int | None = None
 ) -> Screen | Choice:
@@ -427,7 +417,13 @@ async def _activate(svc: Services, session: AsyncSession, walk: Walk) -> None:
             participant_id=walk.participant.id,
         )
         await session.flush()
-        await review_changed(svc, session, walk.review.id, reason="preparation_started")
+        await review_changed(
+            svc,
+            session,
+            walk.review.id,
+            reason="preparation_started",
+            participant_id=walk.participant.id,
+        )
 
 
 async def stop(svc: Services, actor: Actor, participant_id: int) -> Screen:
@@ -688,7 +684,13 @@ async def submit(svc: Services, actor: Actor, participant_id: int) -> Screen:
             walk.progress.submitted_at = svc.now()
             audit(session, "preparation_submitted", actor=actor, review_id=walk.review.id)
             await session.flush()
-            await review_changed(svc, session, walk.review.id, reason="preparation_submitted")
+            await review_changed(
+                svc,
+                session,
+                walk.review.id,
+                reason="preparation_submitted",
+                participant_id=walk.participant.id,
+            )
         walk.progress.active = False
         screen = _screen(walk)
         screen.kind = "submitted"
@@ -793,27 +795,9 @@ async def consent_view(svc: Services, actor: Actor) -> ConsentView:
 async def progress_for_review(
     svc: Services, session: AsyncSession, review_id: int
 ) -> dict[int, str]:
-    """participant id → 'not_started' | 'in_progress' | 'submitted', for everyone who has
+    """participant id → not started | in progress | submitted, for everyone who has
     joined and has questions for their role."""
-    rows = await session.execute(
-        select(Participant.id, Participant.role, Review.type, PrepProgress)
-        .join(Review, Review.id == Participant.review_id)
-        .outerjoin(PrepProgress, PrepProgress.participant_id == Participant.id)
-        .where(
-            Participant.review_id == review_id,
-            Participant.person_id.is_not(None),
-            Participant.removed_at.is_(None),
-        )
-    )
-    status: dict[int, str] = {}
-    for pid, role, review_type, progress in rows:
-        if not has_questions(Role(role), ReviewType(review_type)):
-            continue
-        if progress is None or progress.started_at is None:
-            status[pid] = NOT_STARTED
-        else:
-            status[pid] = SUBMITTED if progress.submitted_at else IN_PROGRESS
-    return status
+    return await queries.progress_for_review(session, review_id, has_questions)
 
 
 async def flags_for_review(svc: Services, session: AsyncSession, review_id: int) -> list[Any]:

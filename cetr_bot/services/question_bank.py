@@ -129,6 +129,11 @@ def library() -> Library:
     return load_library(QUESTIONS)
 
 
+def has_questions(role: Role, review_type: ReviewType) -> bool:
+    """Someone in this role has a walk-through for this type of review."""
+    return library().bank_for(role, review_type) is not None
+
+
 def load_library(directory: Path) -> Library:
     shared = _read(directory / "_shared.toml")
     areas = {str(k): str(v) for k, v in shared.get("areas", {}).items()}

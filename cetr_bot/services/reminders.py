@@ -8,14 +8,11 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cetr_bot.domain import Role
+from cetr_bot.domain import ReminderKind, ReminderStatus, Role
 from cetr_bot.services.context import Services, audit
 from cetr_bot.storage.coordinators import coordinator_chats_for_person
 from cetr_bot.storage.models import Participant, Person
 from cetr_bot.storage.models_reminders import Reminder
-
-FAILED, EXPIRED, PENDING, CANCELLED = "failed", "expired", "pending", "cancelled"
-COORD_UNREACHABLE = "coord_unreachable"
 
 
 @dataclass(frozen=True)
@@ -52,7 +49,10 @@ async def delivery_problems_for_review(
     roles = {p.id: (Role(p.role), person.preferred_name) for p, person in participants}
     rows = await session.scalars(
         select(Reminder)
-        .where(Reminder.review_id == review_id, Reminder.status.in_([FAILED, EXPIRED]))
+        .where(
+            Reminder.review_id == review_id,
+            Reminder.status.in_([ReminderStatus.FAILED, ReminderStatus.EXPIRED]),
+        )
         .order_by(Reminder.due_at, Reminder.id)
     )
     for row in rows:
@@ -76,8 +76,8 @@ async def mark_unreachable(svc: Services, person_id: int) -> bool:
         person.unreachable_since = now
         await session.execute(
             update(Reminder)
-            .where(Reminder.person_id == person_id, Reminder.status == PENDING)
-            .values(status=CANCELLED, last_error="unreachable")
+            .where(Reminder.person_id == person_id, Reminder.status == ReminderStatus.PENDING)
+            .values(status=ReminderStatus.CANCELLED, last_error="unreachable")
             .execution_options(synchronize_session=False)
         )
         stamp = now.strftime("%Y%m%d%H%M%S")
@@ -88,12 +88,12 @@ async def mark_unreachable(svc: Services, person_id: int) -> bool:
         for chat in await coordinator_chats_for_person(svc.settings, session, person_id):
             session.add(
                 Reminder(
-                    key=f"{COORD_UNREACHABLE}:n{person_id}:{stamp}:c{chat}",
-                    kind=COORD_UNREACHABLE,
+                    key=f"{ReminderKind.COORD_UNREACHABLE}:n{person_id}:{stamp}:c{chat}",
+                    kind=ReminderKind.COORD_UNREACHABLE,
                     chat_id=chat,
                     due_at=now,
                     send_after=now,
-                    status=PENDING,
+                    status=ReminderStatus.PENDING,
                     attempts=0,
                     payload={"person_id": person_id},
                 )
@@ -105,12 +105,12 @@ async def mark_unreachable(svc: Services, person_id: int) -> bool:
 async def _note_queued(session: AsyncSession, person_id: int, stamp: str) -> bool:
     """A note about this person still waits to go out (or went out this very second,
     when they wrote and blocked again at once): the coordinators need no second one."""
-    prefix = f"{COORD_UNREACHABLE}:n{person_id}:"
+    prefix = f"{ReminderKind.COORD_UNREACHABLE}:n{person_id}:"
     found = await session.scalar(
         select(Reminder.id)
         .where(
             Reminder.key.startswith(prefix, autoescape=True),
-            (Reminder.status == PENDING)
+            (Reminder.status == ReminderStatus.PENDING)
             | Reminder.key.startswith(f"{prefix}{stamp}:", autoescape=True),
         )
         .limit(1)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cetr_bot.domain import ReviewStatus, Role
-from cetr_bot.services import deputies, flows
+from cetr_bot.services import deputies, events, flows
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid, NotAllowed, NotFound
 from cetr_bot.storage.models import Participant, Person, Review
@@ -108,9 +108,7 @@ async def send(svc: Services, actor: Actor, *, review_id: int) -> Draft:
             raise Invalid("feedback_not_ready")
         row.sent_at = svc.now()
         audit(session, "yp_feedback_sent", actor=actor, review_id=review_id)
-        from cetr_bot.scheduling import follow_up
-
-        await follow_up.plan_yp_feedback(svc, session, review_id)
+        await events.feedback_sent(svc, session, review_id)
         draft = _draft(review_id, row)
     await flows.clear(svc, actor)
     return draft
@@ -171,7 +169,5 @@ async def ask(svc: Services, actor: Actor, text: str) -> None:
     review_id = int(pending.data["review_id"])
     async with svc.db.transaction() as session:
         audit(session, "yp_question", actor=actor, review_id=review_id)
-        from cetr_bot.scheduling import follow_up
-
-        await follow_up.plan_yp_question(svc, session, review_id, text)
+        await events.question_asked(svc, session, review_id, text)
     await flows.clear(svc, actor)

@@ -20,12 +20,13 @@ from cetr_bot.rules import (
     commissioner_body,
     required_roles,
 )
-from cetr_bot.services import attendance, deputies, preparation, reminders, teams
+from cetr_bot.services import deputies, preparation, reminders, teams
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid, NotFound
 from cetr_bot.services.events import review_changed
 from cetr_bot.storage.coordinators import default_team_id
 from cetr_bot.storage.models import Participant, Person, Review, YoungPerson
+from cetr_bot.storage.queries import attendance
 from cetr_bot.text_safety import clean_text
 
 REF_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,39}$")
@@ -352,7 +353,7 @@ async def review_detail(svc: Services, actor: Actor, review_id: int) -> ReviewDe
             participants=participants,
             warnings=warnings,
             preparation=await preparation.progress_for_review(svc, session, review.id),
-            attendance=await attendance.attendance_for_review(svc, session, review.id),
+            attendance=await attendance.attendance_for_review(session, review.id),
             flags=await preparation.flags_for_review(svc, session, review.id),
             delivery_problems=await reminders.delivery_problems_for_review(svc, session, review.id),
         )

@@ -14,9 +14,9 @@ from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cetr_bot.domain import ReminderStatus
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid, NotAllowed, NotFound
-from cetr_bot.services.reminders import CANCELLED, PENDING
 from cetr_bot.storage.coordinators import TeamScope, admin_chats, coordinator_chats, team_scope
 from cetr_bot.storage.models import Review
 from cetr_bot.storage.models_reminders import Reminder
@@ -205,10 +205,10 @@ async def _stop_notices(
         .where(
             Reminder.chat_id == user_id,
             Reminder.participant_id.is_(None),
-            Reminder.status == PENDING,
+            Reminder.status == ReminderStatus.PENDING,
             Reminder.review_id.in_(select(Review.id).where(Review.team_id.in_(gone))),
         )
-        .values(status=CANCELLED, last_error="left_team")
+        .values(status=ReminderStatus.CANCELLED, last_error="left_team")
         .execution_options(synchronize_session=False)
     )
 

@@ -13,12 +13,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cetr_bot.domain import ReminderKind
 from cetr_bot.services.context import Actor, Services
 from cetr_bot.storage.coordinators import admin_chats
 from cetr_bot.storage.models import AuditEvent, StartAttempt
 from cetr_bot.storage.models_reminders import Reminder
 
-ADMIN_BAD_TOKENS = "admin_bad_tokens"
 FLOOD = "bad_token_flood"
 
 
@@ -59,8 +59,8 @@ async def _tell_admins_once(svc: Services, session: AsyncSession, count: int) ->
     for chat in await admin_chats(svc.settings, session):
         session.add(
             Reminder(
-                key=f"{ADMIN_BAD_TOKENS}:{stamp}:c{chat}",
-                kind=ADMIN_BAD_TOKENS,
+                key=f"{ReminderKind.ADMIN_BAD_TOKENS}:{stamp}:c{chat}",
+                kind=ReminderKind.ADMIN_BAD_TOKENS,
                 chat_id=chat,
                 due_at=now,
                 send_after=now,

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import Callable, Coroutine
-from typing import Any
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
+from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
-    CommandHandler,
+    Defaults,
     MessageHandler,
     TypeHandler,
     filters,
@@ -21,12 +19,14 @@ from cetr_bot.scheduling import dispatcher
 from cetr_bot.scheduling.delivery import SharedRateLimiter
 from cetr_bot.services import teams
 from cetr_bot.services.context import Services
-from cetr_bot.services.errors import ServiceError
 from cetr_bot.telegram.handlers import (
     actions,
     admin,
     attendance,
+    best_interests,
     common,
+    concern,
+    consent,
     coordinator,
     deputies,
     feedback,
@@ -36,25 +36,44 @@ from cetr_bot.telegram.handlers import (
     review_feedback,
 )
 from cetr_bot.telegram.menus import EVERYONE_COMMANDS, set_coordinator_menu
-from cetr_bot.telegram.replies import Context
+from cetr_bot.telegram.replies import guarded
 from cetr_bot.text import Texts
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
+# Each capability registers its own commands and buttons, before the catch-alls.
+CAPABILITIES = (
+    common,
+    coordinator,
+    preparation,
+    consent,
+    best_interests,
+    concern,
+    attendance,
+    actions,
+    pack,
+    feedback,
+    review_feedback,
+    admin,
+    deputies,
+)
 
-
-def guarded(handler: Handler) -> Handler:
-    """Turn a service's refusal (not allowed, not found, invalid) into a kind reply."""
-
-    @functools.wraps(handler)
-    async def wrapper(update: Update, context: Context) -> None:
-        try:
-            await handler(update, context)
-        except ServiceError as error:
-            await coordinator.refuse(update, context, error)
-
-    return wrapper
+# Typed text (not a command) goes to the first of these that takes it. A guided flow
+# waiting for this user comes first, because they were just asked its question: the
+# coordinator's (new review, reschedule), an action's (new action, an owner's update),
+# the young person's feedback or question. Then the feedback form's text question, and
+# last the preparation walk-through, which takes any text as the answer to its current
+# question. Nobody: a kind pointer (handlers/common.py router).
+TEXT_ROUTES = (
+    coordinator.typed_text,
+    actions.typed_text,
+    review_feedback.typed_text,
+    feedback.typed_text,
+    preparation.typed_text,
+)
+# Stickers, photos, voice...: a waiting flow asks again for text; else the walk-through
+# (which takes voice notes for some questions) has them.
+MEDIA_ROUTES = (coordinator.media, preparation.media)
 
 
 def build_application(svc: Services, texts: Texts) -> Application:
@@ -67,8 +86,12 @@ def build_application(svc: Services, texts: Texts) -> Application:
         .token(settings.bot_token.get_secret_value())
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
+        # Every message is Telegram HTML; times without a zone are London's.
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.zone))
         # Stay inside Telegram's flood limits rather than hit them.
         .rate_limiter(SharedRateLimiter(max_retries=2))
+        .post_init(on_startup)
+        .post_shutdown(on_shutdown)
         .build()
     )
     app.bot_data["services"] = svc
@@ -81,46 +104,22 @@ def build_application(svc: Services, texts: Texts) -> Application:
 def register_handlers(app: Application) -> None:
     # Edited messages never reach a command or text handler (see handlers/gate.py).
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-    commands: dict[str, Handler] = {
-        "start": common.start,
-        "help": common.help_command,
-        "cancel": common.cancel,
-        "newreview": coordinator.newreview,
-        "reviews": coordinator.list_reviews,
-        "review": coordinator.show_review,
-        "invite": coordinator.invite,
-        "reschedule": coordinator.reschedule,
-        "cancelreview": coordinator.cancel_review,
-    }
-    for name, handler in commands.items():
-        app.add_handler(CommandHandler(name, guarded(handler), filters=private))
-    buttons: dict[str, Handler] = {
-        "nr": coordinator.newreview_button,
-        "rv": coordinator.review_button,
-        "inv": coordinator.invite_button,
-        "rs": coordinator.reschedule_button,
-        "cx": coordinator.cancel_button,
-    }
-    for prefix, handler in buttons.items():
-        app.add_handler(CallbackQueryHandler(guarded(handler), pattern=f"^{prefix}(:|$)"))
-    # Each capability registers its own commands and buttons, before the catch-alls.
-    preparation.register(app)
-    attendance.register(app)
-    actions.register(app, guarded)
-    pack.register(app, guarded)
-    feedback.register(app, guarded)
-    review_feedback.register(app, guarded)
-    admin.register(app, guarded)
-    deputies.register(app, guarded)
+    for capability in CAPABILITIES:
+        capability.register(app)
     app.add_handler(CallbackQueryHandler(guarded(coordinator.unknown_button)))
     app.add_handler(MessageHandler(private & filters.COMMAND, guarded(common.unknown_command)))
-    app.add_handler(MessageHandler(private & filters.TEXT, guarded(common.on_text)))
-    app.add_handler(MessageHandler(private & ~filters.TEXT, guarded(common.on_other)))
+    text, media = common.router(TEXT_ROUTES), common.router(MEDIA_ROUTES)
+    app.add_handler(MessageHandler(private & filters.TEXT, guarded(text)))
+    app.add_handler(MessageHandler(private & ~filters.TEXT, guarded(media)))
     app.add_error_handler(common.on_error)
     # First of all (group -2): private chats only, and edits are not new input.
     app.add_handler(TypeHandler(Update, gate.gate), group=-2)
     # Then (group -1): a message from someone who had blocked us.
     app.add_handler(TypeHandler(Update, common.note_seen), group=-1)
+
+
+async def on_shutdown(app: Application) -> None:
+    log.info("bot @%s stopped", app.bot.username)
 
 
 async def on_startup(app: Application) -> None:

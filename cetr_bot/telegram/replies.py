@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
+import re
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from cetr_bot.services.context import Actor, Services
+from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import ServiceError
 from cetr_bot.text import Texts
 
 log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
+Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 
 def services(context: Context) -> Services:
@@ -51,7 +55,6 @@ async def say(
     return await context.bot.send_message(
         chat.id,
         texts(context).render(template, **params),
-        parse_mode=ParseMode.HTML,
         reply_markup=keyboard,
         link_preview_options=None,
     )
@@ -78,3 +81,41 @@ async def settle_button(update: Update) -> None:
 def callback_parts(update: Update) -> list[str]:
     query = update.callback_query
     return (query.data or "").split(":") if query else []
+
+
+async def refuse(update: Update, context: Context, error: ServiceError) -> None:
+    """A service said no: answer the press (if any) and say why, kindly."""
+    query = update.callback_query
+    if query is not None:
+        with contextlib.suppress(BadRequest):  # the press may have been answered already
+            await query.answer()
+        async with services(context).db.transaction() as session:
+            audit(
+                session,
+                "refused_button",
+                actor=actor_of(update),
+                reason=error.key,
+                data=(query.data or "")[:64],
+            )
+        log.warning("refused button from user %s: %s", actor_of(update).telegram_user_id, error.key)
+    await say_error(update, context, error)
+
+
+def guarded(handler: Handler) -> Handler:
+    """Turn a service's refusal (not allowed, not found, invalid) into a kind reply."""
+
+    @functools.wraps(handler)
+    async def wrapper(update: Update, context: Context) -> None:
+        try:
+            await handler(update, context)
+        except ServiceError as error:
+            await refuse(update, context, error)
+
+    return wrapper
+
+
+def rest_of(update: Update) -> str:
+    """The message after its /command, newlines kept."""
+    text = update.effective_message.text if update.effective_message else None
+    parts = re.split(r"\s+", text or "", maxsplit=1)
+    return parts[1].strip() if len(parts) > 1 else ""

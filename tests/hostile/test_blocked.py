@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from cetr_bot.domain import Role
-from cetr_bot.services.reminders import COORD_UNREACHABLE
+from cetr_bot.domain import ReminderKind, Role
 from cetr_bot.storage.models import Person
 from cetr_bot.storage.models_reminders import Reminder
 from tests.conftest import COORDINATOR_ID
@@ -32,7 +31,10 @@ async def test_a_refused_reply_marks_them_unreachable(bot, client, svc, caplog):
 
     await eventually(lambda: _unreachable(svc, 2001))
     notes = await count(
-        svc, Reminder, Reminder.kind == COORD_UNREACHABLE, Reminder.chat_id == COORDINATOR_ID
+        svc,
+        Reminder,
+        Reminder.kind == ReminderKind.COORD_UNREACHABLE,
+        Reminder.chat_id == COORDINATOR_ID,
     )
     assert notes == 1
     assert any("has blocked the bot" in r.getMessage() for r in caplog.records)
@@ -40,7 +42,7 @@ async def test_a_refused_reply_marks_them_unreachable(bot, client, svc, caplog):
     await user.send("/attend")  # a second refused reply: still one note
     await user.send("/prepare")
     await eventually(lambda: _answered_twice(client))
-    assert await count(svc, Reminder, Reminder.kind == COORD_UNREACHABLE) == 1
+    assert await count(svc, Reminder, Reminder.kind == ReminderKind.COORD_UNREACHABLE) == 1
 
 
 async def _answered_twice(client) -> bool:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from cetr_bot.config import Settings
-from cetr_bot.domain import Role
+from cetr_bot.domain import ReminderKind, Role
 from cetr_bot.sandbox import Sandbox
-from cetr_bot.services.throttle import ADMIN_BAD_TOKENS, FLOOD
+from cetr_bot.services.throttle import FLOOD
 from cetr_bot.storage.models import AuditEvent, Participant
 from cetr_bot.storage.models_reminders import Reminder
 from tests.conftest import make_settings
@@ -52,7 +52,7 @@ async def test_many_users_guessing_pause_every_link_and_admins_hear_once(
     [refused] = await client.user(2001).ask(f"/start {created.token}")  # a real link
     assert "wait a little while" in refused.plain
     assert await count(svc, Participant, Participant.person_id.is_not(None)) == 0
-    notices = await count(svc, Reminder, Reminder.kind == ADMIN_BAD_TOKENS)
+    notices = await count(svc, Reminder, Reminder.kind == ReminderKind.ADMIN_BAD_TOKENS)
     assert notices == 1 and await count(svc, AuditEvent, AuditEvent.kind == FLOOD) == 1
     after = await snapshot(svc)
     assert {k: v for k, v in after.items() if k != "reminders"} == {
@@ -62,7 +62,7 @@ async def test_many_users_guessing_pause_every_link_and_admins_hear_once(
     for user_id in (2001, 3999):  # more tries in the same window: no second notice
         [again] = await client.user(user_id).ask(f"/start {created.token}")
         assert "wait a little while" in again.plain
-    assert await count(svc, Reminder, Reminder.kind == ADMIN_BAD_TOKENS) == 1
+    assert await count(svc, Reminder, Reminder.kind == ReminderKind.ADMIN_BAD_TOKENS) == 1
     assert await count(svc, AuditEvent, AuditEvent.kind == FLOOD) == 1
 
     report = await tick(svc, bot)
@@ -86,4 +86,4 @@ async def test_one_user_alone_is_stopped_by_the_per_user_limit(bot, client, svc)
     assert "wait a little while" in stopped.plain
     greeting = await join(client.user(2002), created.token)  # someone else is not held up
     assert "Your views matter" in greeting[0].plain
-    assert await count(svc, Reminder, Reminder.kind == ADMIN_BAD_TOKENS) == 0
+    assert await count(svc, Reminder, Reminder.kind == ReminderKind.ADMIN_BAD_TOKENS) == 0

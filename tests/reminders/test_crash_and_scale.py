@@ -43,7 +43,7 @@ def worker_env(svc: Services, sandbox) -> dict[str, str]:
 
 async def start_worker(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "cetr_bot.scheduling.worker", *args, env=env, cwd=ROOT
+        sys.executable, "-m", "cetr_bot.worker", *args, env=env, cwd=ROOT
     )
 
 

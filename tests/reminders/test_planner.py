@@ -7,12 +7,12 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import select
 
-from cetr_bot.domain import ReviewType, Role
-from cetr_bot.scheduling import planner
-from cetr_bot.services import attendance, invitations, preparation, reviews
+from cetr_bot.domain import ReminderStatus, ReviewType, Role
+from cetr_bot.services import attendance, invitations, reviews
 from cetr_bot.services.context import Actor
 from cetr_bot.services.events import review_changed
 from cetr_bot.storage.models_reminders import Reminder
+from cetr_bot.storage.queries import preparation as prep_queries
 from tests.conftest import COORDINATOR_ID
 from tests.helpers import CLI, add_review, invite
 from tests.reminders.helpers import local, pending, rows
@@ -79,10 +79,11 @@ async def test_finished_preparation_cancels_its_nudges(svc, monkeypatch):
     pid = await joined(svc, review_id)
     done = {pid: "submitted"}
 
-    async def progress(svc_, session, review_id_):
+    async def progress(session, review_id_, has_questions, **_):
         return done
 
-    monkeypatch.setattr(preparation, "progress_for_review", progress)
+    # The planner reads progress through the read-only query (it calls no service).
+    monkeypatch.setattr(prep_queries, "progress_for_review", progress)
     async with svc.db.transaction() as session:
         await review_changed(svc, session, review_id, reason="preparation")
     assert "prep_nudge" not in {r.kind for r in await pending(svc, participant_id=pid)}
@@ -210,4 +211,32 @@ async def test_keys_are_unique_in_the_database(svc):
     async with svc.db.transaction() as session:
         keys = (await session.scalars(select(Reminder.key))).all()
     assert len(keys) == len(set(keys))
-    assert all(r.status == planner.PENDING for r in await rows(svc))
+    assert all(r.status == ReminderStatus.PENDING for r in await rows(svc))
+
+
+async def snapshot(svc) -> set[tuple[object, ...]]:
+    return {(r.key, r.status, r.due_at, r.send_after, r.chat_id) for r in await rows(svc)}
+
+
+async def test_a_change_naming_one_participant_plans_the_same_rows_as_the_whole_review(svc, clock):
+    """An RSVP or a preparation step re-plans one participant (and the coordinators'
+    summary); working out the whole review afterwards changes nothing."""
+    review_id = await add_review(svc)
+    pid = await joined(svc, review_id)
+    other = await joined(svc, review_id, Role.SOCIAL_WORKER, Actor(2002, 2002, "Jo"))
+    clock.advance(days=3)
+    for status in ("cannot", "in_person"):
+        await attendance.record(svc, PARENT, participant_id=pid, status=status)
+        before = await snapshot(svc)
+        async with svc.db.transaction() as session:
+            await review_changed(svc, session, review_id, reason="joined")
+        assert await snapshot(svc) == before
+    async with svc.db.transaction() as session:
+        await review_changed(
+            svc, session, review_id, reason="preparation_submitted", participant_id=other
+        )
+    before = await snapshot(svc)
+    async with svc.db.transaction() as session:
+        await review_changed(svc, session, review_id, reason="joined")
+    assert await snapshot(svc) == before
+    assert any(r.kind == "coord_attendance" for r in await pending(svc))

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from cetr_bot.domain import Role
+from cetr_bot.domain import ReminderKind, Role
 from cetr_bot.scheduling.planner import COORDINATOR_KINDS
 from cetr_bot.services import reminders, teams
 from cetr_bot.storage.models import Person
@@ -65,7 +65,7 @@ async def test_someone_in_two_teams_reviews_is_reported_to_both(bot, client, svc
     async with svc.db.transaction() as session:
         person_id = (await session.scalars(select(Person.id))).one()
     assert await reminders.mark_unreachable(svc, person_id)
-    notices = await rows(svc, kind=reminders.COORD_UNREACHABLE)
+    notices = await rows(svc, kind=ReminderKind.COORD_UNREACHABLE)
     assert sorted(r.chat_id for r in notices) == [NORTH_COORD, SOUTH_COORD]
     await tick(svc, bot)
     for user_id, mine, theirs in ((NORTH_COORD, t.north, t.south), (SOUTH_COORD, t.south, t.north)):

@@ -7,17 +7,19 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from cetr_bot.domain import Role
+from cetr_bot.notifications import keyboards
 from cetr_bot.parsing import parse_date, parse_id, parse_time
 from cetr_bot.services import action_flows, actions, flows, preferences
 from cetr_bot.services.errors import Invalid
-from cetr_bot.telegram import keyboards
+from cetr_bot.storage.models import PendingInput
 from cetr_bot.telegram.replies import (
     Context,
     actor_of,
     callback_parts,
+    guarded,
     say,
     say_error,
     services,
@@ -39,7 +41,8 @@ ASK_TEMPLATE = {
 EDIT_ACTION = "actionedit"
 
 
-def register(app: Any, guarded: Any) -> None:
+def register(app: Application) -> None:
+    """Add this module's commands and buttons (called before the catch-all handlers)."""
     private = filters.ChatType.PRIVATE
     commands = {
         "held": held,
@@ -340,3 +343,8 @@ async def continue_flow(update: Update, context: Context, kind: str, data: dict[
     else:
         return False
     return True
+
+
+async def typed_text(update: Update, context: Context, flow: PendingInput | None) -> bool:
+    """Text for an action's waiting flow (a new action, an owner's update)."""
+    return flow is not None and await continue_flow(update, context, flow.kind, dict(flow.data))

@@ -4,16 +4,15 @@ and audits the change."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import Update
-from telegram.ext import CommandHandler, filters
+from telegram.ext import Application, CommandHandler, filters
 
 from cetr_bot.services import teams
-from cetr_bot.telegram.replies import Context, actor_of, say, services
+from cetr_bot.telegram.replies import Context, actor_of, guarded, say, services
 
 
-def register(app: Any, guarded: Any) -> None:
+def register(app: Application) -> None:
+    """Add this module's commands and buttons (called before the catch-all handlers)."""
     private = filters.ChatType.PRIVATE
     for name, handler in (("team", team), ("coordinator", coordinator), ("admin", admin)):
         app.add_handler(CommandHandler(name, guarded(handler), filters=private))

@@ -7,12 +7,17 @@ that the presser is the person who joined as that participant.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
-from telegram.constants import ParseMode
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+from telegram import InputFile, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
+from cetr_bot.domain import Answer
+from cetr_bot.notifications.keyboards import (
+    CHOICES,
+    PREFIX,
+    alternatives_keyboard,
+    rsvp_keyboard,
+)
 from cetr_bot.parsing import parse_id
 from cetr_bot.scheduling import calendar
 from cetr_bot.services import attendance
@@ -22,54 +27,18 @@ from cetr_bot.telegram.replies import (
     Context,
     actor_of,
     callback_parts,
+    guarded,
     say,
     services,
     settle_button,
     texts,
 )
-from cetr_bot.text import Texts
 
 log = logging.getLogger(__name__)
 
-PREFIX = "at"
-CHOICES = {"p": attendance.IN_PERSON, "v": attendance.VIDEO, "x": attendance.CANNOT}
-ALTERNATIVES = {"d": attendance.DEPUTY, "w": attendance.WRITTEN, "s": attendance.SUPPORTER}
-# Nobody takes the young person's place: they are offered a supporter or advocate instead.
-OFFERED = {True: ("w", "s"), False: ("d", "w")}
 
-
-def rsvp_keyboard(t: Texts, participant_id: int) -> InlineKeyboardMarkup:
-    def button(key: str, code: str) -> InlineKeyboardButton:
-        # Plain labels (no Jinja in them): read directly, as this runs for every reminder.
-        label = str(t.labels["rsvp_buttons"][key])
-        return InlineKeyboardButton(label, callback_data=f"{PREFIX}:{participant_id}:{code}")
-
-    return InlineKeyboardMarkup(
-        [
-            [button("in_person", "p"), button("video", "v")],
-            [button("cannot", "x")],
-        ]
-    )
-
-
-def alternatives_keyboard(t: Texts, participant_id: int, *, young: bool) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    t.label(f"rsvp_buttons.{ALTERNATIVES[code]}"),
-                    callback_data=f"{PREFIX}:{participant_id}:{code}",
-                )
-            ]
-            for code in OFFERED[young]
-        ]
-    )
-
-
-def register(app: Any) -> None:
+def register(app: Application) -> None:
     """Add this module's commands and buttons (called before the catch-all handlers)."""
-    from cetr_bot.telegram.application import guarded  # loaded by now; avoids a cycle
-
     app.add_handler(CommandHandler("attend", guarded(attend), filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(guarded(rsvp_button), pattern=f"^{PREFIX}:"))
 
@@ -106,7 +75,6 @@ async def _send_card(
         chat.id,
         InputFile(ics, filename=calendar.FILENAME),
         caption=t.render(template, rsvp=rsvp, young=rsvp.young),
-        parse_mode=ParseMode.HTML,
         reply_markup=rsvp_keyboard(t, rsvp.participant_id) if keyboard else None,
     )
 
@@ -159,7 +127,7 @@ async def rsvp_button(update: Update, context: Context) -> None:
 
 
 async def _answered(update: Update, context: Context, rsvp: attendance.Rsvp) -> None:
-    if rsvp.status == attendance.CANNOT:
+    if rsvp.status == Answer.CANNOT:
         await say(
             update,
             context,

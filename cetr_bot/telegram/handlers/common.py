@@ -3,25 +3,38 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 
 from telegram import Update
 from telegram.error import Forbidden
+from telegram.ext import Application, CommandHandler, filters
 
 from cetr_bot.domain import FAMILY_ROLES, PANEL_ROLES, Role
 from cetr_bot.services import flows, invitations, people, teams
 from cetr_bot.services.errors import ServiceError
-from cetr_bot.telegram.handlers import (
-    actions,
-    attendance,
-    coordinator,
-    feedback,
-    preparation,
-    review_feedback,
-)
+from cetr_bot.storage.models import PendingInput
+from cetr_bot.telegram.handlers import attendance, preparation
 from cetr_bot.telegram.menus import set_coordinator_menu
-from cetr_bot.telegram.replies import Context, actor_of, say, say_error, services, texts
+from cetr_bot.telegram.replies import (
+    Context,
+    Handler,
+    actor_of,
+    guarded,
+    say,
+    say_error,
+    services,
+    texts,
+)
 
 log = logging.getLogger(__name__)
+
+
+def register(app: Application) -> None:
+    """/start, /help and /cancel (the catch-alls are added last, by application.py)."""
+    # Edited messages never reach a command handler (see handlers/gate.py).
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    for name, handler in (("start", start), ("help", help_command), ("cancel", cancel)):
+        app.add_handler(CommandHandler(name, guarded(handler), filters=private))
 
 
 def joined_template(role: Role, *, deputy: bool = False) -> str:
@@ -85,32 +98,21 @@ async def cancel(update: Update, context: Context) -> None:
     await say(update, context, "general/cancelled" if stopped else "general/nothing_to_cancel")
 
 
-async def on_text(update: Update, context: Context) -> None:
-    """Typed text: an answer to a guided flow if one is waiting, else a kind pointer."""
-    row = await flows.current(services(context), actor_of(update))
-    if row is not None and await coordinator.continue_flow(update, context, row.kind):
-        return
-    if row is not None and await actions.continue_flow(update, context, row.kind, dict(row.data)):
-        return
-    if row is not None and await review_feedback.continue_flow(update, context, row.kind):
-        return
-    if await feedback.on_text(update, context):
-        return
-    if await preparation.on_text(update, context):
-        return
-    await say(update, context, "general/not_expected")
+Route = Callable[[Update, Context, PendingInput | None], Awaitable[bool]]
 
 
-async def on_other(update: Update, context: Context) -> None:
-    """Stickers, photos, locations...: ask for text if a flow is waiting."""
-    row = await flows.current(services(context), actor_of(update))
-    if row is not None:
-        await say(update, context, "general/text_please")
-        await coordinator.repeat_question(update, context, row.kind)
-        return
-    if await preparation.on_media(update, context):
-        return
-    await say(update, context, "general/not_expected")
+def router(routes: Sequence[Route]) -> Handler:
+    """A handler that offers the message to each route in turn (with the guided flow
+    waiting for this user, if any) until one takes it; nobody: a kind pointer."""
+
+    async def route(update: Update, context: Context) -> None:
+        flow = await flows.current(services(context), actor_of(update))
+        for taker in routes:
+            if await taker(update, context, flow):
+                return
+        await say(update, context, "general/not_expected")
+
+    return route
 
 
 async def unknown_command(update: Update, context: Context) -> None:

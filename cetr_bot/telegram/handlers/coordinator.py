@@ -3,22 +3,22 @@ which checks that the user really is a coordinator."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from cetr_bot.domain import parse_role
+from cetr_bot.notifications import keyboards
 from cetr_bot.parsing import parse_id
 from cetr_bot.services import flows, invitations, reviews
-from cetr_bot.services.context import audit
-from cetr_bot.services.errors import Invalid, ServiceError
-from cetr_bot.telegram import keyboards
+from cetr_bot.services.errors import Invalid
+from cetr_bot.storage.models import PendingInput
 from cetr_bot.telegram.replies import (
     Context,
     actor_of,
     callback_parts,
+    guarded,
     say,
     say_error,
     services,
@@ -27,6 +27,45 @@ from cetr_bot.telegram.replies import (
 )
 
 log = logging.getLogger(__name__)
+
+
+def register(app: Application) -> None:
+    """The coordinator's commands and buttons (called before the catch-all handlers)."""
+    # Edited messages never reach a command handler (see handlers/gate.py).
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    commands = {
+        "newreview": newreview,
+        "reviews": list_reviews,
+        "review": show_review,
+        "invite": invite,
+        "reschedule": reschedule,
+        "cancelreview": cancel_review,
+    }
+    for name, handler in commands.items():
+        app.add_handler(CommandHandler(name, guarded(handler), filters=private))
+    buttons = {
+        "nr": newreview_button,
+        "rv": review_button,
+        "inv": invite_button,
+        "rs": reschedule_button,
+        "cx": cancel_button,
+    }
+    for prefix, handler in buttons.items():
+        app.add_handler(CallbackQueryHandler(guarded(handler), pattern=f"^{prefix}(:|$)"))
+
+
+async def typed_text(update: Update, context: Context, flow: PendingInput | None) -> bool:
+    """Text for the coordinator's waiting flow (a new review, a reschedule)."""
+    return flow is not None and await continue_flow(update, context, flow.kind)
+
+
+async def media(update: Update, context: Context, flow: PendingInput | None) -> bool:
+    """A sticker or photo while any flow waits for text: ask again for text."""
+    if flow is None:
+        return False
+    await say(update, context, "general/text_please")
+    await repeat_question(update, context, flow.kind)
+    return True
 
 
 def _review_number(text: str | None) -> int | None:
@@ -282,24 +321,6 @@ async def cancel_button(update: Update, context: Context) -> None:
         await say(update, context, "coordinator/cancelled", summary=summary)
     else:
         await say(update, context, "coordinator/kept")
-
-
-async def refuse(update: Update, context: Context, error: ServiceError) -> None:
-    """A service said no: answer the press (if any) and say why, kindly."""
-    query = update.callback_query
-    if query is not None:
-        with contextlib.suppress(BadRequest):  # the press may have been answered already
-            await query.answer()
-        async with services(context).db.transaction() as session:
-            audit(
-                session,
-                "refused_button",
-                actor=actor_of(update),
-                reason=error.key,
-                data=(query.data or "")[:64],
-            )
-        log.warning("refused button from user %s: %s", actor_of(update).telegram_user_id, error.key)
-    await say_error(update, context, error)
 
 
 async def unknown_button(update: Update, context: Context) -> None:

@@ -3,10 +3,8 @@ The service re-checks everything on every press."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from cetr_bot.parsing import parse_id
 from cetr_bot.services import deputies
@@ -15,13 +13,15 @@ from cetr_bot.telegram.replies import (
     Context,
     actor_of,
     callback_parts,
+    guarded,
     say,
     services,
     settle_button,
 )
 
 
-def register(app: Any, guarded: Any) -> None:
+def register(app: Application) -> None:
+    """Add this module's commands and buttons (called before the catch-all handlers)."""
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("approve", guarded(approve_command), filters=private))
     app.add_handler(CallbackQueryHandler(guarded(approve_button), pattern="^ap:"))

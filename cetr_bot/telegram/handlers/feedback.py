@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
+from cetr_bot.notifications import keyboards
 from cetr_bot.parsing import parse_id
 from cetr_bot.services import feedback
 from cetr_bot.services.errors import Invalid
-from cetr_bot.telegram import keyboards
+from cetr_bot.storage.models import PendingInput
 from cetr_bot.telegram.replies import (
     Context,
     actor_of,
     callback_parts,
+    guarded,
     say,
     services,
     settle_button,
 )
 
 
-def register(app: Any, guarded: Any) -> None:
+def register(app: Application) -> None:
+    """Add this module's commands and buttons (called before the catch-all handlers)."""
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("feedback", guarded(feedback_command), filters=private))
     app.add_handler(CallbackQueryHandler(guarded(feedback_button), pattern="^fb:"))
@@ -91,3 +92,8 @@ async def on_text(update: Update, context: Context) -> bool:
         ),
     )
     return True
+
+
+async def typed_text(update: Update, context: Context, flow: PendingInput | None) -> bool:
+    """Text at the feedback form's text question (no guided flow involved)."""
+    return await on_text(update, context)

@@ -11,7 +11,7 @@ import contextlib
 import logging
 
 from telegram import ChatMember, Update
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
@@ -44,9 +44,7 @@ async def _outside_private(update: Update, context: Context, chat_id: int, kind:
         return
     log.info("leaving %s chat %s", kind, chat_id)
     with contextlib.suppress(TelegramError):  # a channel may not let us post
-        await context.bot.send_message(
-            chat_id, texts(context).render("general/private_only"), parse_mode=ParseMode.HTML
-        )
+        await context.bot.send_message(chat_id, texts(context).render("general/private_only"))
     with contextlib.suppress(TelegramError):
         await context.bot.leave_chat(chat_id)
 

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from telegram import Update
-from telegram.constants import ParseMode
-from telegram.ext import CommandHandler, filters
+from telegram.ext import Application, CommandHandler, filters
 
 from cetr_bot.parsing import parse_id
 from cetr_bot.services import pack
-from cetr_bot.telegram.replies import Context, actor_of, say, services, texts
+from cetr_bot.telegram.replies import Context, actor_of, guarded, say, services, texts
 
 
-def register(app: Any, guarded: Any) -> None:
+def register(app: Application) -> None:
+    """Add this module's commands and buttons (called before the catch-all handlers)."""
     app.add_handler(CommandHandler("pack", guarded(pack_command), filters=filters.ChatType.PRIVATE))
 
 
@@ -37,7 +36,6 @@ async def send_pack(update: Update, context: Context, current: pack.Pack) -> Non
         document=html.encode(),
         filename=pack.filename(current),
         caption=t.render("pack/caption", pack=current),
-        parse_mode=ParseMode.HTML,
     )
     pdf = await asyncio.to_thread(pack.to_pdf, html)
     await context.bot.send_document(chat.id, document=pdf, filename=pack.filename(current, "pdf"))

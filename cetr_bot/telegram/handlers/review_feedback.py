@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
+from cetr_bot.notifications import keyboards
 from cetr_bot.parsing import parse_id
 from cetr_bot.services import review_feedback as rf
 from cetr_bot.services.errors import Invalid
-from cetr_bot.telegram import keyboards
+from cetr_bot.storage.models import PendingInput
 from cetr_bot.telegram.replies import (
     Context,
     actor_of,
     callback_parts,
+    guarded,
     say,
     services,
     settle_button,
@@ -22,7 +22,8 @@ from cetr_bot.telegram.replies import (
 )
 
 
-def register(app: Any, guarded: Any) -> None:
+def register(app: Application) -> None:
+    """Add this module's commands and buttons (called before the catch-all handlers)."""
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("writefeedback", guarded(write_command), filters=private))
     app.add_handler(CommandHandler("myfeedback", guarded(my_feedback), filters=private))
@@ -94,3 +95,8 @@ async def continue_flow(update: Update, context: Context, kind: str) -> bool:
         await rf.ask(svc, actor, message.text)
         await say(update, context, "ypfeedback/question_sent")
     return True
+
+
+async def typed_text(update: Update, context: Context, flow: PendingInput | None) -> bool:
+    """Text for the young person's feedback being written, or their question."""
+    return flow is not None and await continue_flow(update, context, flow.kind)

@@ -1,4 +1,4 @@
-"""The dispatcher on its own, without update polling: `python -m cetr_bot.scheduling.worker`.
+"""The dispatcher on its own, without update polling: `python -m cetr_bot.worker`.
 
 Settings come from the environment like the bot's. Any number of these (and of
 bots) may share one database: rows are claimed atomically. Used by the crash
@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from cetr_bot import logging_setup
+from cetr_bot import logging_setup, wiring
 from cetr_bot.config import Settings, load_settings
+from cetr_bot.domain import ReminderStatus
 from cetr_bot.scheduling.dispatcher import MAX_IN_FLIGHT, Dispatcher
-from cetr_bot.scheduling.planner import PENDING, SENDING
 from cetr_bot.services.context import Services
 from cetr_bot.storage.models_reminders import Reminder
 from cetr_bot.storage.session import Database
@@ -31,8 +31,8 @@ async def outstanding(svc: Services) -> int:
             select(func.count())
             .select_from(Reminder)
             .where(
-                (Reminder.status == SENDING)
-                | ((Reminder.status == PENDING) & (Reminder.send_after <= svc.now()))
+                (Reminder.status == ReminderStatus.SENDING)
+                | ((Reminder.status == ReminderStatus.PENDING) & (Reminder.send_after <= svc.now()))
             )
         )
     return int(count or 0)
@@ -41,6 +41,7 @@ async def outstanding(svc: Services) -> int:
 async def run(settings: Settings, *, until_idle: bool = False) -> int:
     db = Database(settings.database_url)
     await db.upgrade()
+    wiring.install()
     svc = Services(db=db, settings=settings)
     api = settings.telegram_api_url
     bot = Bot(

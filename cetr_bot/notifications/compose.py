@@ -9,45 +9,37 @@ of sent: recorded, never silently dropped.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import InlineKeyboardMarkup
 
-from cetr_bot.domain import ReviewStatus, ReviewType, Role
-from cetr_bot.scheduling import calendar
+from cetr_bot.domain import (
+    Answer,
+    PrepStatus,
+    ReminderKind,
+    ReminderStatus,
+    ReviewStatus,
+    ReviewType,
+    Role,
+)
+from cetr_bot.notifications import follow_up_compose, notices_compose
+from cetr_bot.notifications.keyboards import rsvp_keyboard
+from cetr_bot.scheduling import calendar, follow_up
 from cetr_bot.scheduling import planner as p
-from cetr_bot.services import attendance, preparation, throttle
+from cetr_bot.scheduling.outgoing import Composed, Outgoing, Skip
 from cetr_bot.services.context import Services
+from cetr_bot.services.question_bank import has_questions
 from cetr_bot.storage.coordinators import team_scope
 from cetr_bot.storage.models import Participant, Person, Review
 from cetr_bot.storage.models_reminders import Reminder
-from cetr_bot.telegram.handlers.attendance import rsvp_keyboard
+from cetr_bot.storage.queries import attendance, preparation
 from cetr_bot.text import Texts
 
-PARTICIPANT_KINDS = frozenset({p.REVIEW_REMINDER, p.RSVP_NUDGE, p.PREP_NUDGE})
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """A message to send. With a document (.ics), the text is its caption."""
-
-    text: str
-    keyboard: InlineKeyboardMarkup | None = None
-    document: bytes | None = None
-    filename: str | None = None  # of the document; the calendar file's name by default
-
-
-@dataclass(frozen=True)
-class Skip:
-    status: str  # planner.SKIPPED or planner.EXPIRED
-    why: str
-
-
-Composed = Outgoing | Skip
+PARTICIPANT_KINDS = frozenset(
+    {ReminderKind.REVIEW_REMINDER, ReminderKind.RSVP_NUDGE, ReminderKind.PREP_NUDGE}
+)
 
 
 class _State:
@@ -89,7 +81,7 @@ class _State:
 
     async def progress(self, review_id: int) -> dict[int, str]:
         if review_id not in self._progress:
-            found = await preparation.progress_for_review(self.svc, self.session, review_id)
+            found = await preparation.progress_for_review(self.session, review_id, has_questions)
             self._progress[review_id] = found
         return self._progress[review_id]
 
@@ -140,7 +132,7 @@ async def _supersede(
             Reminder.chat_id.in_({r.chat_id for r in dated}),
             Reminder.review_id.in_({r.review_id for r in dated}),
             Reminder.kind.in_({r.kind for r in dated}),
-            Reminder.status.in_([p.PENDING, p.SENDING]),
+            Reminder.status.in_([ReminderStatus.PENDING, ReminderStatus.SENDING]),
             Reminder.send_after <= now,
         )
     )
@@ -152,41 +144,39 @@ async def _supersede(
         newest[series] = min(days, newest.get(series, days))
     for row in dated:
         if row.payload["days"] > newest[_series(row)]:
-            result[row.id] = Skip(p.SKIPPED, "superseded")
+            result[row.id] = Skip(ReminderStatus.SKIPPED, "superseded")
 
 
 async def _one(
     svc: Services, texts: Texts, state: _State, row: Reminder, now: datetime
 ) -> Composed:
-    from cetr_bot.scheduling import follow_up, follow_up_compose, notices_compose
-
     if row.kind in follow_up.KINDS:
         return await follow_up_compose.compose_row(svc, texts, state.session, row, now)
     if row.kind in notices_compose.TEMPLATES:
         return await notices_compose.compose_row(texts, state.session, row)
     if row.kind in PARTICIPANT_KINDS:
         return await _participant(texts, state, row, now)
-    if row.kind == p.COORD_ATTENDANCE:
+    if row.kind == ReminderKind.COORD_ATTENDANCE:
         return await _coordinator_summary(texts, state, row, now)
     if row.kind in p.NOTICE_KINDS:
         return await _calendar_notice(svc, texts, state, row, now)
     if row.kind in p.BOOKING_KINDS:
         return await _booking(svc, texts, state, row)
-    if row.kind == p.COORD_UNREACHABLE:
+    if row.kind == ReminderKind.COORD_UNREACHABLE:
         return await _unreachable(texts, state, row)
-    if row.kind == throttle.ADMIN_BAD_TOKENS:
+    if row.kind == ReminderKind.ADMIN_BAD_TOKENS:
         return Outgoing(texts.render(f"reminders/{row.kind}", **row.payload))
-    return Skip(p.SKIPPED, f"unknown kind {row.kind}")
+    return Skip(ReminderStatus.SKIPPED, f"unknown kind {row.kind}")
 
 
 def _ahead(review: Review | None, now: datetime) -> Skip | None:
     """Why a reminder about this review can no longer be sent, if so."""
     if review is None:
-        return Skip(p.SKIPPED, "review gone")
+        return Skip(ReminderStatus.SKIPPED, "review gone")
     if review.status != ReviewStatus.SCHEDULED:
-        return Skip(p.SKIPPED, f"review {review.status}")
+        return Skip(ReminderStatus.SKIPPED, f"review {review.status}")
     if review.scheduled_at <= now:
-        return Skip(p.EXPIRED, "review already started")
+        return Skip(ReminderStatus.EXPIRED, "review already started")
     return None
 
 
@@ -208,19 +198,19 @@ async def _participant(texts: Texts, state: _State, row: Reminder, now: datetime
     review = await state.review(row.review_id)
     problem = _ahead(review, now)
     if problem or review is None:
-        return problem or Skip(p.SKIPPED, "review gone")
+        return problem or Skip(ReminderStatus.SKIPPED, "review gone")
     found = await _recipient(state, row)
     if found is None:
-        return Skip(p.SKIPPED, "no longer a participant")
+        return Skip(ReminderStatus.SKIPPED, "no longer a participant")
     participant, person = found
     answer = (await state.answers(review.id)).get(participant.id)
     progress = (await state.progress(review.id)).get(participant.id, "not_started")
-    if row.kind == p.RSVP_NUDGE and answer is not None:
-        return Skip(p.SKIPPED, "answered")
-    if row.kind == p.PREP_NUDGE and progress == p.SUBMITTED:
-        return Skip(p.SKIPPED, "preparation submitted")
-    if row.kind == p.REVIEW_REMINDER and answer == attendance.CANNOT:
-        return Skip(p.SKIPPED, "not attending")
+    if row.kind == ReminderKind.RSVP_NUDGE and answer is not None:
+        return Skip(ReminderStatus.SKIPPED, "answered")
+    if row.kind == ReminderKind.PREP_NUDGE and progress == PrepStatus.SUBMITTED:
+        return Skip(ReminderStatus.SKIPPED, "preparation submitted")
+    if row.kind == ReminderKind.REVIEW_REMINDER and answer == Answer.CANNOT:
+        return Skip(ReminderStatus.SKIPPED, "not attending")
     text = texts.render(
         f"reminders/{row.kind}",
         young=participant.role == Role.YOUNG_PERSON,
@@ -231,7 +221,9 @@ async def _participant(texts: Texts, state: _State, row: Reminder, now: datetime
         progress=progress,
     )
     # Not answered yet: the buttons come with the reminder too.
-    asks = row.kind == p.RSVP_NUDGE or (row.kind == p.REVIEW_REMINDER and answer is None)
+    asks = row.kind == ReminderKind.RSVP_NUDGE or (
+        row.kind == ReminderKind.REVIEW_REMINDER and answer is None
+    )
     keyboard = rsvp_keyboard(texts, participant.id) if asks else None
     return Outgoing(text, keyboard)
 
@@ -242,7 +234,7 @@ async def _coordinator_summary(
     review = await state.review(row.review_id)
     problem = _ahead(review, now)
     if problem or review is None:
-        return problem or Skip(p.SKIPPED, "review gone")
+        return problem or Skip(ReminderStatus.SKIPPED, "review gone")
     members = await state.members(review.id)
     answers = await state.answers(review.id)
     joined = [(m, person) for m, person in members if person is not None]
@@ -253,7 +245,7 @@ async def _coordinator_summary(
         (Role(m.role), person.preferred_name) for m, person in joined if m.id not in answers
     ]
     if not required and not unanswered:
-        return Skip(p.SKIPPED, "nothing missing")
+        return Skip(ReminderStatus.SKIPPED, "nothing missing")
     text = texts.render(
         "reminders/coord_attendance",
         review_id=review.id,
@@ -265,7 +257,7 @@ async def _coordinator_summary(
         cannot=[
             (Role(m.role), person.preferred_name)
             for m, person in joined
-            if answers.get(m.id) == attendance.CANNOT
+            if answers.get(m.id) == Answer.CANNOT
         ],
     )
     return Outgoing(text)
@@ -275,16 +267,16 @@ async def _calendar_notice(
     svc: Services, texts: Texts, state: _State, row: Reminder, now: datetime
 ) -> Composed:
     review = await state.review(row.review_id)
-    cancelled = row.kind == p.CALENDAR_CANCEL
+    cancelled = row.kind == ReminderKind.CALENDAR_CANCEL
     if review is None:
-        return Skip(p.SKIPPED, "review gone")
+        return Skip(ReminderStatus.SKIPPED, "review gone")
     if not cancelled and (problem := _ahead(review, now)):
         return problem
     if row.payload.get("sequence", 0) < review.sequence and not cancelled:
-        return Skip(p.SKIPPED, "superseded")
+        return Skip(ReminderStatus.SKIPPED, "superseded")
     found = await _recipient(state, row)
     if found is None:
-        return Skip(p.SKIPPED, "no longer a participant")
+        return Skip(ReminderStatus.SKIPPED, "no longer a participant")
     participant, person = found
     answer = (await state.answers(review.id)).get(participant.id)
     text = texts.render(
@@ -318,7 +310,7 @@ async def _booking(svc: Services, texts: Texts, state: _State, row: Reminder) ->
     due = await p.next_due(svc, state.session, row.young_person_id or 0)
     payload = row.payload
     if due is None or (str(due[0]), due[1].isoformat()) != (payload["type"], payload["due"]):
-        return Skip(p.SKIPPED, "next review already booked or no longer due")
+        return Skip(ReminderStatus.SKIPPED, "next review already booked or no longer due")
     text = texts.render(
         f"reminders/{row.kind}",
         review_type=due[0],
@@ -331,7 +323,7 @@ async def _booking(svc: Services, texts: Texts, state: _State, row: Reminder) ->
 async def _unreachable(texts: Texts, state: _State, row: Reminder) -> Composed:
     person = await state.session.get(Person, int(row.payload.get("person_id", 0)))
     if person is None:
-        return Skip(p.SKIPPED, "person gone")
+        return Skip(ReminderStatus.SKIPPED, "person gone")
     rows = await state.session.execute(
         select(Participant, Review)
         .join(Review, Review.id == Participant.review_id)

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from cetr_bot.domain import ReviewType, Role
+from cetr_bot.domain import Answer, ReviewType, Role
 from cetr_bot.services.reviews import ReviewSummary
 from cetr_bot.text import Texts
 
@@ -132,3 +132,40 @@ def send_feedback(texts: Texts, review_id: int) -> InlineKeyboardMarkup:
 def approve_deputy(texts: Texts, participant_id: int) -> InlineKeyboardMarkup:
     """The coordinator lets a panel deputy read the papers (re-checked on the press)."""
     return grid([button(texts.label("buttons.approve", id=participant_id), "ap", participant_id)])
+
+
+# --- attendance: `at:<participant id>:<choice>` ------------------------------------
+
+PREFIX = "at"
+CHOICES = {"p": Answer.IN_PERSON, "v": Answer.VIDEO, "x": Answer.CANNOT}
+ALTERNATIVES = {"d": Answer.DEPUTY, "w": Answer.WRITTEN, "s": Answer.SUPPORTER}
+# Nobody takes the young person's place: they are offered a supporter or advocate instead.
+OFFERED = {True: ("w", "s"), False: ("d", "w")}
+
+
+def rsvp_keyboard(t: Texts, participant_id: int) -> InlineKeyboardMarkup:
+    def button(key: str, code: str) -> InlineKeyboardButton:
+        # Plain labels (no Jinja in them): read directly, as this runs for every reminder.
+        label = str(t.labels["rsvp_buttons"][key])
+        return InlineKeyboardButton(label, callback_data=f"{PREFIX}:{participant_id}:{code}")
+
+    return InlineKeyboardMarkup(
+        [
+            [button("in_person", "p"), button("video", "v")],
+            [button("cannot", "x")],
+        ]
+    )
+
+
+def alternatives_keyboard(t: Texts, participant_id: int, *, young: bool) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t.label(f"rsvp_buttons.{ALTERNATIVES[code]}"),
+                    callback_data=f"{PREFIX}:{participant_id}:{code}",
+                )
+            ]
+            for code in OFFERED[young]
+        ]
+    )

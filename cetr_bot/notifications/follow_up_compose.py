@@ -7,38 +7,39 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cetr_bot.domain import ReminderKind, ReminderStatus
+from cetr_bot.notifications import keyboards
 from cetr_bot.scheduling import follow_up as f
-from cetr_bot.scheduling import planner as p
-from cetr_bot.scheduling.compose import Composed, Outgoing, Skip
-from cetr_bot.services import actions, feedback, review_feedback
+from cetr_bot.scheduling.outgoing import Composed, Outgoing, Skip
+from cetr_bot.services import actions, consent, feedback, review_feedback
+from cetr_bot.services import pack as packs
 from cetr_bot.services.context import Services
 from cetr_bot.storage.models import Participant, Person
 from cetr_bot.storage.models_actions import Action, ReviewFollowUp
 from cetr_bot.storage.models_reminders import Reminder
-from cetr_bot.telegram import keyboards
 from cetr_bot.text import Texts
 
 
 async def compose_row(
     svc: Services, texts: Texts, session: AsyncSession, row: Reminder, now: datetime
 ) -> Composed:
-    if row.kind in (f.REPORT_DUE, f.REPORT_LATE):
+    if row.kind in (ReminderKind.REPORT_DUE, ReminderKind.REPORT_LATE):
         return await _report(texts, session, row)
-    if row.kind == f.FEEDBACK_ASK:
+    if row.kind == ReminderKind.FEEDBACK_ASK:
         return await _feedback(texts, session, row)
-    if row.kind == f.ACTION_DIGEST:
+    if row.kind == ReminderKind.ACTION_DIGEST:
         return await _digest(svc, texts, session, row)
-    if row.kind == f.PACK:
+    if row.kind == ReminderKind.PACK:
         return await _pack(svc, texts, session, row)
-    if row.kind == f.YP_FEEDBACK:
+    if row.kind == ReminderKind.YP_FEEDBACK:
         found = await review_feedback.feedback_text(session, row.review_id or 0)
         if found is None:
-            return Skip(p.SKIPPED, "no feedback")
+            return Skip(ReminderStatus.SKIPPED, "no feedback")
         return Outgoing(
             texts.render("ypfeedback/for_young_person", answers=found),
             keyboards.young_person_feedback(texts),
         )
-    if row.kind == f.YP_QUESTION:
+    if row.kind == ReminderKind.YP_QUESTION:
         return Outgoing(
             texts.render(
                 "ypfeedback/question_for_coordinator",
@@ -48,27 +49,29 @@ async def compose_row(
         )
     action = await session.get(Action, int(row.payload.get("action_id", 0)))
     if action is None:
-        return Skip(p.SKIPPED, "action gone")
+        return Skip(ReminderStatus.SKIPPED, "action gone")
     view = await actions.view_of(svc, session, action)
-    if row.kind == f.ACTION_NOTICE:
+    if row.kind == ReminderKind.ACTION_NOTICE:
         return _notice(texts, row, action, view)
     if view.status is not actions.ActionStatus.OPEN:
-        return Skip(p.SKIPPED, f"action {view.status}")
-    if row.kind == f.ACTION_RETURNED:
+        return Skip(ReminderStatus.SKIPPED, f"action {view.status}")
+    if row.kind == ReminderKind.ACTION_RETURNED:
         if action.version != row.payload.get("version"):
-            return Skip(p.SKIPPED, "superseded")
+            return Skip(ReminderStatus.SKIPPED, "superseded")
         return Outgoing(texts.render("actions/returned", a=view, reason=row.payload["reason"]))
-    if row.kind == f.ACTION_ESCALATE:
+    if row.kind == ReminderKind.ACTION_ESCALATE:
         return Outgoing(texts.render("actions/escalate", a=view))
     if row.participant_id != action.owner_participant_id:
-        return Skip(p.SKIPPED, "owner changed")
-    template = "actions/due" if row.kind == f.ACTION_DUE else "actions/chase"
+        return Skip(ReminderStatus.SKIPPED, "owner changed")
+    template = "actions/due" if row.kind == ReminderKind.ACTION_DUE else "actions/chase"
     today = _today(svc, now)
     days = (view.due_on - today).days
     late = (today - row.due_at.astimezone(svc.settings.zone).date()).days
-    if (row.kind == f.ACTION_DUE and days < 0) or late >= svc.settings.action_chase_every_days:
+    if (
+        row.kind == ReminderKind.ACTION_DUE and days < 0
+    ) or late >= svc.settings.action_chase_every_days:
         # Caught up after downtime: a later reminder of this action says it better.
-        return Skip(p.EXPIRED, "superseded by a later reminder")
+        return Skip(ReminderStatus.EXPIRED, "superseded by a later reminder")
     return Outgoing(
         texts.render(template, a=view, days=days),
         keyboards.action_owner(texts, view.id, view.version),
@@ -82,9 +85,9 @@ def _today(svc: Services, now: datetime) -> date:
 def _notice(texts: Texts, row: Reminder, action: Action, view: actions.ActionView) -> Composed:
     reason = row.payload.get("reason", "created")
     if action.version != row.payload.get("version"):
-        return Skip(p.SKIPPED, "superseded")
+        return Skip(ReminderStatus.SKIPPED, "superseded")
     if row.participant_id != action.owner_participant_id:
-        return Skip(p.SKIPPED, "owner changed")
+        return Skip(ReminderStatus.SKIPPED, "owner changed")
     keyboard = (
         None if reason == "cancelled" else keyboards.action_owner(texts, view.id, view.version)
     )
@@ -94,8 +97,8 @@ def _notice(texts: Texts, row: Reminder, action: Action, view: actions.ActionVie
 async def _report(texts: Texts, session: AsyncSession, row: Reminder) -> Composed:
     follow = await session.get(ReviewFollowUp, row.review_id or 0)
     if follow is not None and follow.report_sent_at is not None:
-        return Skip(p.SKIPPED, "report sent")
-    if row.kind == f.REPORT_DUE:
+        return Skip(ReminderStatus.SKIPPED, "report sent")
+    if row.kind == ReminderKind.REPORT_DUE:
         return Outgoing(
             texts.render(
                 "followup/report_due", review_id=row.review_id, days=row.payload.get("days")
@@ -108,7 +111,7 @@ async def _report(texts: Texts, session: AsyncSession, row: Reminder) -> Compose
 async def _feedback(texts: Texts, session: AsyncSession, row: Reminder) -> Composed:
     step = await feedback.step_for(session, row.participant_id or 0)
     if step is None or step.question is None:
-        return Skip(p.SKIPPED, "feedback given")
+        return Skip(ReminderStatus.SKIPPED, "feedback given")
     return Outgoing(
         texts.render("feedback/ask") + "\n\n" + texts.render("feedback/question", step=step),
         keyboards.feedback_question(step.participant_id, step.question.id, step.question.options),
@@ -116,17 +119,14 @@ async def _feedback(texts: Texts, session: AsyncSession, row: Reminder) -> Compo
 
 
 async def _pack(svc: Services, texts: Texts, session: AsyncSession, row: Reminder) -> Composed:
-    from cetr_bot.services import consent
-    from cetr_bot.services import pack as packs
-
     allowed = (await consent.consent_state(session, row.review_id or 0)).share_allowed
     if allowed != row.payload.get("allowed"):
-        return Skip(p.SKIPPED, "consent changed: planned again")
+        return Skip(ReminderStatus.SKIPPED, "consent changed: planned again")
     if row.participant_id is not None:  # a panel member: the same rule as /pack, at sending
         member = await session.get(Participant, row.participant_id)
         places = [member] if member is not None and member.removed_at is None else []
         if packs.access(coordinator=False, places=places, consent_given=allowed) != packs.READ:
-            return Skip(p.SKIPPED, "may not read the pack")
+            return Skip(ReminderStatus.SKIPPED, "may not read the pack")
     if not allowed:
         return Outgoing(texts.render("pack/held_back", review_id=row.review_id))
     built = await packs.build(svc, session, row.review_id or 0)
@@ -141,13 +141,13 @@ async def _pack(svc: Services, texts: Texts, session: AsyncSession, row: Reminde
 async def _digest(svc: Services, texts: Texts, session: AsyncSession, row: Reminder) -> Composed:
     person = await session.get(Person, row.person_id or 0)
     if person is None:
-        return Skip(p.SKIPPED, "person gone")
+        return Skip(ReminderStatus.SKIPPED, "person gone")
     horizon = _today(svc, svc.now()) + timedelta(days=max(svc.settings.action_reminder_days))
     items = [
         await actions.view_of(svc, session, a)
-        for a in await f._open_actions_of(session, person.id)
+        for a in await f.open_actions_of(session, person.id)
         if a.due_on <= horizon
     ]
     if not items:
-        return Skip(p.SKIPPED, "nothing due")
+        return Skip(ReminderStatus.SKIPPED, "nothing due")
     return Outgoing(texts.render("actions/digest", items=items))

@@ -1,0 +1,96 @@
+"""/concern [words]: anyone in a review can say rights are not being respected; the
+concern's buttons ("pr:cr:…", "pr:cc:…") and reading a flag ("pr:rf:…")."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, Update
+from telegram.ext import Application, CommandHandler, filters
+
+from cetr_bot.domain import Role
+from cetr_bot.notifications.keyboards import data, grid
+from cetr_bot.services import safeguarding
+from cetr_bot.services.errors import Invalid
+from cetr_bot.services.question_bank import library
+from cetr_bot.services.safeguarding import ConcernStep
+from cetr_bot.telegram.alerts import send_alerts
+from cetr_bot.telegram.prep_buttons import PREFIX, ints, label
+from cetr_bot.telegram.replies import (
+    Context,
+    actor_of,
+    guarded,
+    rest_of,
+    say,
+    say_error,
+    services,
+    settle_button,
+    texts,
+)
+
+
+def register(app: Application) -> None:
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("concern", guarded(concern), filters=private))
+
+
+async def concern(update: Update, context: Context) -> None:
+    """/concern [words]: anyone in a review can say rights are not being respected."""
+    step = await safeguarding.start_concern(
+        services(context), actor_of(update), rest_of(update) or None
+    )
+    await show(update, context, step)
+
+
+async def show(update: Update, context: Context, step: ConcernStep) -> None:
+    if step.error is not None:
+        await say_error(update, context, step.error)
+    if step.kind == "recorded":
+        await say(update, context, "preparation/concern_recorded")
+        if step.harm:
+            young = step.role is Role.YOUNG_PERSON
+            safety = f"preparation/safe_help_{'young_person' if young else 'family'}"
+            await say(update, context, safety, **step.safety_people)
+        await send_alerts(context, step.alerts, step.flag_id)
+    elif step.kind == "pick":
+        t = texts(context)
+        buttons = [
+            InlineKeyboardButton(
+                label(t, "pick", role=t.role(m.role), at=m.at),
+                callback_data=data(PREFIX, "cr", m.participant_id),
+            )
+            for m in step.memberships
+        ]
+        await say(update, context, "preparation/concern_pick", keyboard=grid(buttons))
+    elif step.kind == "ask":
+        buttons = [
+            InlineKeyboardButton(
+                c.label, callback_data=data(PREFIX, "cc", step.participant_id, c.value)
+            )
+            for c in library().concerns
+        ]
+        await say(update, context, "preparation/concern_ask", keyboard=grid(buttons))
+    else:
+        await say(update, context, "preparation/concern_none")
+
+
+async def pick_button(update: Update, context: Context, args: list[str]) -> None:
+    [pid] = ints(args, 1)
+    step = await safeguarding.pick_for_concern(services(context), actor_of(update), pid)
+    await settle_button(update)
+    await show(update, context, step)
+
+
+async def category_button(update: Update, context: Context, args: list[str]) -> None:
+    [pid] = ints(args, 1)
+    if len(args) != 2:
+        raise Invalid("stale_button")
+    svc, actor = services(context), actor_of(update)
+    step = await safeguarding.concern_category(svc, actor, pid, args[1])
+    await settle_button(update)
+    await show(update, context, step)
+
+
+async def read_flag_button(update: Update, context: Context, args: list[str]) -> None:
+    [flag_id] = ints(args, 1)
+    detail = await safeguarding.read_flag(services(context), actor_of(update), flag_id)
+    await settle_button(update)
+    await say(update, context, "preparation/flag_detail", flag=detail)
