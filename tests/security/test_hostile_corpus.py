@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+import pytest
+
 from cetr_bot.domain import Role
 from cetr_bot.sandbox import SandboxClient, SandboxUser
 from tests.security.matrix import SENSITIVE
@@ -201,6 +203,7 @@ async def run(client: SandboxClient, user: SandboxUser, case: Case, anchor: int,
     return "\n".join(m.plain for m in got)
 
 
+@pytest.mark.timeout(600)  # hundreds of round trips: slower than one flow
 async def test_hostile_input_changes_nothing_and_is_answered_kindly(bot, client, svc, caplog):
     caplog.set_level(logging.INFO)
     world = await build_world(svc)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import pytest
+
 from cetr_bot.domain import Role
 from cetr_bot.sandbox import SandboxUser
 from tests.security.matrix import (
@@ -78,13 +80,13 @@ async def run_op(
     if op.text:
         await user.send(op.render(values))
         got = await user.wait_for(1, timeout=20)
-        got += await user.settle(quiet=0.15)
+        got += await user.settle()
         answers: list[str] = []
     else:
         seen = len(await user.answers())
         await user.press_data(anchor, op.render(values), forge=True)
         answers = await _new_answers(user, seen)
-        got = await user.settle(quiet=0.15)
+        got = await user.settle()
     if cancel:
         await user.send("/cancel")
         await user.wait_for(1, timeout=20)
@@ -120,6 +122,7 @@ async def anchors(users: dict[str, SandboxUser]) -> dict[str, int]:
     return dict(zip(users, found, strict=True))
 
 
+@pytest.mark.timeout(600)  # hundreds of round trips: slower than one flow
 async def test_every_actor_against_every_operation(bot, client, svc, caplog):
     caplog.set_level(logging.INFO)
     world = await quiet_world(bot, svc)
