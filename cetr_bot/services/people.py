@@ -24,7 +24,17 @@ async def blocked(svc: Services, telegram_user_id: int) -> bool:
 
 async def seen(svc: Services, telegram_user_id: int) -> bool:
     """Someone marked unreachable (they had blocked the bot) wrote to us again: their
-    reminders resume. One cheap UPDATE for everyone else."""
+    reminders resume. Everyone else costs one read, never a write: this runs on every
+    update. The read is of the database, not a cache, so a mark made by another
+    process (the dispatcher, the CLI) is seen at once."""
+    async with svc.db.sessions() as session:
+        marked = await session.scalar(
+            select(Person.id).where(
+                Person.telegram_user_id == telegram_user_id, Person.unreachable_since.is_not(None)
+            )
+        )
+    if marked is None:
+        return False
     async with svc.db.transaction() as session:
         result = await session.execute(
             update(Person)
