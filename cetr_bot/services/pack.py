@@ -390,7 +390,7 @@ def filename(pack: Pack, suffix: str = "html") -> str:
 
 def to_pdf(html: str) -> bytes:
     """The same pack as a PDF (xhtml2pdf: pure Python, installs anywhere). Slow-ish and
-    blocking: call it in a thread."""
+    blocking and CPU-bound: the bot makes it in a worker process (telegram/offload.py)."""
     import io
 
     from xhtml2pdf import pisa

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from telegram import Update
@@ -11,6 +10,7 @@ from telegram.ext import CommandHandler, filters
 
 from cetr_bot.parsing import parse_id
 from cetr_bot.services import pack
+from cetr_bot.telegram.offload import pdf_of
 from cetr_bot.telegram.replies import Context, actor_of, say, services, texts
 
 
@@ -39,5 +39,5 @@ async def send_pack(update: Update, context: Context, current: pack.Pack) -> Non
         caption=t.render("pack/caption", pack=current),
         parse_mode=ParseMode.HTML,
     )
-    pdf = await asyncio.to_thread(pack.to_pdf, html)
+    pdf = await pdf_of(html)  # in a worker process: other people's updates go on
     await context.bot.send_document(chat.id, document=pdf, filename=pack.filename(current, "pdf"))
