@@ -4,7 +4,6 @@ keep their order. Driven through the sandbox against the real bot."""
 from __future__ import annotations
 
 import asyncio
-import time
 
 from sqlalchemy import event, select
 from telegram import Update
@@ -49,21 +48,18 @@ async def test_a_pdf_being_made_does_not_hold_up_another_person(bot, client, svc
     coordinator, other = client.user(COORDINATOR_ID), client.user(2002)
     [html] = await coordinator.ask(f"/pack {review_id}", timeout=10)  # the HTML comes first
     assert html.document is not None
-    begun = time.perf_counter()
     await other.ask("/help", timeout=10)
-    answered_in = time.perf_counter() - begun
+    assert await coordinator.messages() == [html]  # the other was answered mid-PDF
     [pdf] = await coordinator.wait_for(1, timeout=30)
-    made_in = time.perf_counter() - begun
     assert pdf.document is not None and pdf.document["file_name"].endswith(".pdf")
-    assert answered_in < made_in / 2, (answered_in, made_in)
 
 
 async def _everyone_answered(svc, review_id: int) -> None:
-    """Fifteen participants who answered every question of their bank."""
+    """Twenty-six participants who answered every question of their bank."""
     now = svc.now()
     async with svc.db.transaction() as session:
         review = await session.get_one(Review, review_id)
-        for n, role in enumerate(PACK_ROLES):
+        for n, role in enumerate(PACK_ROLES * 2):
             person = Person(telegram_user_id=30_000 + n, chat_id=30_000 + n, preferred_name="P")
             member = Participant(review=review, role=role, person=person, joined_at=now)
             session.add(member)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from telegram import Update
@@ -10,7 +11,6 @@ from telegram.ext import CommandHandler, filters
 
 from cetr_bot.parsing import parse_id
 from cetr_bot.services import pack
-from cetr_bot.telegram.offload import pdf_of
 from cetr_bot.telegram.replies import Context, actor_of, say, services, texts
 
 
@@ -39,5 +39,7 @@ async def send_pack(update: Update, context: Context, current: pack.Pack) -> Non
         caption=t.render("pack/caption", pack=current),
         parse_mode=ParseMode.HTML,
     )
-    pdf = await pdf_of(html)  # in a worker process: other people's updates go on
+    # In a thread: the event loop gets its turns between xhtml2pdf's, so other people's
+    # updates go on (a process pool would cost seconds to start on a first /pack).
+    pdf = await asyncio.to_thread(pack.to_pdf, html)
     await context.bot.send_document(chat.id, document=pdf, filename=pack.filename(current, "pdf"))
