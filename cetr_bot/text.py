@@ -38,6 +38,7 @@ class Texts:
             lstrip_blocks=True,
             undefined=StrictUndefined,
             finalize=shown,
+            auto_reload=False,  # the templates do not change while the bot runs: no stat()s
         )
         self.env.filters.update(
             when=self.when,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 from telegram import Update
 from telegram.ext import MessageHandler, filters
 
@@ -131,3 +131,19 @@ async def test_an_ordinary_update_writes_nothing(bot, client, svc):
     finally:
         event.remove(svc.db.engine.sync_engine, "before_cursor_execute", note)
     assert writes == []
+
+
+async def test_someone_marked_unreachable_who_writes_is_reachable_again(bot, client, svc):
+    joined = await join_as(svc, client, Role.FAMILY, 2001)
+    async with svc.db.transaction() as session:
+        await session.execute(
+            update(Person)
+            .where(Person.telegram_user_id == 2001)
+            .values(unreachable_since=svc.now())
+        )
+    await joined.user.ask("/help", timeout=10)
+    async with svc.db.transaction() as session:
+        since = await session.scalar(
+            select(Person.unreachable_since).where(Person.telegram_user_id == 2001)
+        )
+    assert since is None
