@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 from markupsafe import Markup
 
 from cetr_bot.rules import RuleWarning
@@ -38,6 +38,7 @@ class Texts:
             lstrip_blocks=True,
             undefined=StrictUndefined,
             finalize=shown,
+            auto_reload=False,  # the templates do not change while the bot runs: no stat()s
         )
         self.env.filters.update(
             when=self.when,
@@ -55,6 +56,7 @@ class Texts:
         # Labels are plain text (buttons), so no HTML escaping there.
         self.plain_env = Environment(autoescape=False, undefined=StrictUndefined, finalize=shown)
         self.plain_env.filters.update(when=self.when, day=self.day, time=self.clock)
+        self._labels_compiled: dict[str, Template] = {}
 
     @cached_property
     def labels(self) -> dict[str, Any]:
@@ -72,8 +74,11 @@ class Texts:
 
     def label(self, key: str, /, **context: Any) -> str:
         section, _, item = key.partition(".")
-        raw = self.labels[section][item] if item else self.labels[section]
-        return self.plain_env.from_string(str(raw)).render(**context)
+        template = self._labels_compiled.get(key)
+        if template is None:  # compiled once: labels are drawn on every keyboard
+            raw = self.labels[section][item] if item else self.labels[section]
+            template = self._labels_compiled[key] = self.plain_env.from_string(str(raw))
+        return template.render(**context)
 
     def warning(self, warning: RuleWarning) -> Markup:
         return Markup(self.render(f"warnings/{warning.code}", **warning.params))

@@ -32,8 +32,12 @@ def clean_text(text: str, *, multiline: bool = True) -> str:
     """
     if multiline:
         text = "\n".join(text.splitlines())  # \r\n, \r, U+2028... become \n
+        if text.replace("\n", " ").replace("\t", " ").isprintable():
+            return text  # the usual case: nothing to remove (str.isprintable is in C)
     else:
         text = " ".join(text.replace("\t", " ").splitlines())
+        if text.isprintable():
+            return text
     return "".join(char for char in text if _keep(char, multiline))
 
 

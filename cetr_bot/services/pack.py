@@ -10,6 +10,7 @@ preparation.answers_for_panel), so a coordinator's copy without it leaves them o
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -217,6 +218,7 @@ async def _tell_who_asked(
 
 async def build(svc: Services, session: AsyncSession, review_id: int) -> Pack:
     review = await load_review(session, review_id)
+    history = await _history(session, review_id)
     answers = await preparation.answers_for_panel(svc, session, review_id)
     coming = await attendance.attendance_for_review(session, review_id)
     progress = await preparation.progress_for_review(svc, session, review_id)
@@ -239,7 +241,7 @@ async def build(svc: Services, session: AsyncSession, review_id: int) -> Pack:
         type=ReviewType(review.type),
         at=review.scheduled_at,
         location=review.location,
-        version=await _next_version(session, review_id),
+        version=history.last_version + 1,
         generated_at=svc.now(),
         consent=answers.consent,
         young_person_withheld=answers.young_person_withheld,
@@ -257,8 +259,8 @@ async def build(svc: Services, session: AsyncSession, review_id: int) -> Pack:
         missing_roles=_missing_roles(review, attendees),
     )
     pack.fingerprint = fingerprint(pack)
-    pack.previous_sent_at = await _last_sent(session, review_id)
-    if pack.fingerprint == await last_fingerprint(session, review_id):
+    pack.previous_sent_at = history.last_sent_at
+    if pack.fingerprint == history.last_fingerprint:
         pack.version -= 1  # the same as the version already sent
     return pack
 
@@ -287,6 +289,7 @@ def _shown(line: preparation.AnswerLine) -> str:
     return line.shown or ""
 
 
+@functools.cache
 def _labels() -> dict[str, Any]:
     return Texts(ZoneInfo("UTC")).labels
 
@@ -319,11 +322,32 @@ async def _last_actions(svc: Services, session: AsyncSession, review: Review) ->
     return result
 
 
-async def _next_version(session: AsyncSession, review_id: int) -> int:
-    last = await session.scalar(
-        select(func.max(PackVersion.version)).where(PackVersion.review_id == review_id)
+@dataclass(frozen=True)
+class _History:
+    last_version: int
+    last_fingerprint: str | None
+    last_sent_at: datetime | None
+
+
+async def _history(session: AsyncSession, review_id: int) -> _History:
+    """The versions sent so far, in one query: the latest's number and fingerprint,
+    and when one last went out."""
+    sent = (
+        select(func.max(PackVersion.sent_at))
+        .where(PackVersion.review_id == review_id)
+        .scalar_subquery()
     )
-    return int(last or 0) + 1
+    row = (
+        await session.execute(
+            select(PackVersion.version, PackVersion.fingerprint, sent)
+            .where(PackVersion.review_id == review_id)
+            .order_by(PackVersion.version.desc())
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        return _History(0, None, None)
+    return _History(int(row[0]), row[1], row[2])
 
 
 async def last_fingerprint(session: AsyncSession, review_id: int) -> str | None:
@@ -357,12 +381,6 @@ async def record_sent(svc: Services, session: AsyncSession, current: Pack) -> Pa
         await session.flush()
     await preparation.mark_papers_sent(svc, session, current.review_id)
     return current
-
-
-async def _last_sent(session: AsyncSession, review_id: int) -> datetime | None:
-    return await session.scalar(
-        select(func.max(PackVersion.sent_at)).where(PackVersion.review_id == review_id)
-    )
 
 
 def fingerprint(pack: Pack) -> str:

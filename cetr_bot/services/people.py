@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from cetr_bot.services import reminders
 from cetr_bot.services.context import Services
@@ -22,9 +22,20 @@ async def blocked(svc: Services, telegram_user_id: int) -> bool:
     return await reminders.mark_unreachable(svc, person_id)
 
 
+_MARKED = select(Person.id).where(
+    Person.telegram_user_id == bindparam("user_id"), Person.unreachable_since.is_not(None)
+)
+
+
 async def seen(svc: Services, telegram_user_id: int) -> bool:
     """Someone marked unreachable (they had blocked the bot) wrote to us again: their
-    reminders resume. One cheap UPDATE for everyone else."""
+    reminders resume. Everyone else costs one read, never a write: this runs on every
+    update. The read is of the database, not a cache, so a mark made by another
+    process (the dispatcher, the CLI) is seen at once."""
+    async with svc.db.engine.connect() as conn:  # a bare read: no ORM session, no commit
+        marked = await conn.scalar(_MARKED, {"user_id": telegram_user_id})
+    if marked is None:
+        return False
     async with svc.db.transaction() as session:
         result = await session.execute(
             update(Person)

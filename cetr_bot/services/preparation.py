@@ -232,7 +232,29 @@ async def _open(svc: Services, session: AsyncSession, row: WalkRow, *, held: boo
     return walk
 
 
-async def _walk(svc: Services, session: AsyncSession, row: WalkRow) -> Walk | None:
+@dataclass
+class _Batch:
+    """What the walks of one review's participants share, read once for all of them
+    (the pack, the coordinator's view) instead of once per participant."""
+
+    answers: dict[int, list[PrepAnswer]]
+    last_actions: list[LastAction] | None = None
+    consent: consent.ConsentState | None = None
+
+
+async def _batch(session: AsyncSession, participant_ids: list[int]) -> _Batch:
+    rows = await session.scalars(
+        select(PrepAnswer).where(PrepAnswer.participant_id.in_(participant_ids))
+    )
+    answers: dict[int, list[PrepAnswer]] = {pid: [] for pid in participant_ids}
+    for answer in rows:
+        answers[answer.participant_id].append(answer)
+    return _Batch(answers)
+
+
+async def _walk(
+    svc: Services, session: AsyncSession, row: WalkRow, batch: _Batch | None = None
+) -> Walk | None:
     participant, review, born, progress, sent_at = row
     bank = library().bank_for(participant.role, review.type)
     if bank is None:
@@ -241,31 +263,59 @@ async def _walk(svc: Services, session: AsyncSession, row: WalkRow) -> Walk | No
         # Written with the rest at commit; a concurrent twin fails there and _run retries.
         progress = PrepProgress(participant_id=participant.id, active=False)
         session.add(progress)
-    answers = await session.scalars(_ANSWERS, {"participant_id": participant.id})
+    if batch is None:
+        answers = list(await session.scalars(_ANSWERS, {"participant_id": participant.id}))
+    else:
+        answers = batch.answers.get(participant.id, [])
     is_young = deputies.is_the_young_person(participant)  # consent is theirs alone
     return Walk(
         participant=participant,
         review=review,
         progress=progress,
         bank=bank,
-        questions=await _questions(svc, session, review, bank, born),
+        questions=await _questions(svc, session, review, bank, born, batch),
         answers={a.question_id: a for a in answers},
-        consent=await consent.consent_state(session, review.id) if is_young else None,
+        consent=await _consent(session, review.id, batch) if is_young else None,
         papers_sent=sent_at is not None,
     )
 
 
+async def _consent(
+    session: AsyncSession, review_id: int, batch: _Batch | None
+) -> consent.ConsentState:
+    if batch is None:
+        return await consent.consent_state(session, review_id)
+    if batch.consent is None:
+        batch.consent = await consent.consent_state(session, review_id)
+    return batch.consent
+
+
 async def _questions(
-    svc: Services, session: AsyncSession, review: Review, bank: Bank, born: date | None
+    svc: Services,
+    session: AsyncSession,
+    review: Review,
+    bank: Bank,
+    born: date | None,
+    batch: _Batch | None = None,
 ) -> tuple[Question, ...]:
     on = review.scheduled_at.astimezone(svc.settings.zone).date()
     questions: list[Question] = []
     for question in bank.for_age(_age(born, on)):
         if question.hook == LAST_REVIEW_ACTIONS:
-            questions += expand_last_actions(question, await last_review_actions(session, review))
+            questions += expand_last_actions(question, await _last_actions(session, review, batch))
         else:
             questions.append(question)
     return tuple(questions)
+
+
+async def _last_actions(
+    session: AsyncSession, review: Review, batch: _Batch | None
+) -> list[LastAction]:
+    if batch is None:
+        return await last_review_actions(session, review)
+    if batch.last_actions is None:
+        batch.last_actions = await last_review_actions(session, review)
+    return batch.last_actions
 
 
 async def last_review_actions(session: AsyncSession, review: Review) -> list[LastAction]:
@@ -859,9 +909,11 @@ async def _answers(
     )
     if submitted_only:
         query = query.where(PrepProgress.submitted_at.is_not(None))
+    rows = (await session.execute(query.order_by(Participant.id))).all()
+    batch = await _batch(session, [row[0].id for row in rows])
     result = []
-    for row in (await session.execute(query.order_by(Participant.id))).all():
-        walk = await _walk(svc, session, row)
+    for row in rows:
+        walk = await _walk(svc, session, row, batch)
         if walk is None:
             continue
         progress = walk.progress

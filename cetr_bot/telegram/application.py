@@ -37,6 +37,7 @@ from cetr_bot.telegram.handlers import (
 )
 from cetr_bot.telegram.menus import EVERYONE_COMMANDS, set_coordinator_menu
 from cetr_bot.telegram.replies import guarded
+from cetr_bot.telegram.updates import PerPersonProcessor
 from cetr_bot.text import Texts
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,8 @@ def build_application(svc: Services, texts: Texts) -> Application:
         .rate_limiter(SharedRateLimiter(max_retries=2))
         .post_init(on_startup)
         .post_shutdown(on_shutdown)
+        # Different people at once, each person's updates in order (telegram/updates.py).
+        .concurrent_updates(PerPersonProcessor())
         .build()
     )
     app.bot_data["services"] = svc

@@ -37,5 +37,7 @@ async def send_pack(update: Update, context: Context, current: pack.Pack) -> Non
         filename=pack.filename(current),
         caption=t.render("pack/caption", pack=current),
     )
+    # In a thread: the event loop gets its turns between xhtml2pdf's, so other people's
+    # updates go on (a process pool would cost seconds to start on a first /pack).
     pdf = await asyncio.to_thread(pack.to_pdf, html)
     await context.bot.send_document(chat.id, document=pdf, filename=pack.filename(current, "pdf"))
