@@ -14,8 +14,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from cetr_bot.domain import ReviewType, Role
-from cetr_bot.services import actions, attendance, invitations, notices, reviews, teams
+from cetr_bot.domain import ReminderKind, ReviewType, Role
+from cetr_bot.services import actions, attendance, invitations, reviews, teams
 from cetr_bot.services.context import Actor, Services
 from cetr_bot.storage.registry import Base
 from tests.conftest import COORDINATOR_ID
@@ -30,7 +30,7 @@ REF = "YP-SEC"
 # link counts towards throttling. Nothing else may move.
 MAY_CHANGE_ON_REFUSAL = frozenset({"audit_events", "start_attempts"})
 # A panel member asking for papers that are held back: the coordinator is told who asked.
-TOLD_ON_REFUSAL = frozenset({notices.PACK_ASKED})
+TOLD_ON_REFUSAL = frozenset({ReminderKind.COORD_PACK_ASKED.value})
 
 
 def user_id_for(role: Role) -> int:
