@@ -8,6 +8,20 @@ from collections.abc import Iterable, Sequence
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from cetr_bot.domain import Answer, ReviewType, Role
+from cetr_bot.notifications.callbacks import (
+    PICKS,
+    ActionOwner,
+    ApproveDeputy,
+    AskFeedback,
+    CancelReview,
+    FeedbackAnswer,
+    Invite,
+    NewReview,
+    OwnerVerb,
+    Rsvp,
+    RsvpCode,
+    SendFeedback,
+)
 from cetr_bot.services.reviews import ReviewSummary
 from cetr_bot.text import Texts
 
@@ -31,7 +45,7 @@ def review_types(texts: Texts) -> InlineKeyboardMarkup:
     return grid(
         [
             InlineKeyboardButton(
-                texts.labels["review_types"][t], callback_data=data("nr", "type", t)
+                texts.labels["review_types"][t], callback_data=NewReview("type", t).pack()
             )
             for t in ReviewType
         ],
@@ -41,12 +55,22 @@ def review_types(texts: Texts) -> InlineKeyboardMarkup:
 
 def pick_team(names: Sequence[str]) -> InlineKeyboardMarkup:
     """A coordinator in several teams says which one a new review is for."""
-    return grid([button(name, "nr", "team", name) for name in names], width=2)
+    return grid(
+        [
+            InlineKeyboardButton(name, callback_data=NewReview("team", name).pack())
+            for name in names
+        ],
+        width=2,
+    )
 
 
 def skip(texts: Texts, step: str) -> InlineKeyboardMarkup:
     return grid(
-        [InlineKeyboardButton(texts.label("buttons.skip"), callback_data=data("nr", step, "skip"))]
+        [
+            InlineKeyboardButton(
+                texts.label("buttons.skip"), callback_data=NewReview(step, "skip").pack()
+            )
+        ]
     )
 
 
@@ -54,10 +78,10 @@ def confirm_new_review(texts: Texts) -> InlineKeyboardMarkup:
     return grid(
         [
             InlineKeyboardButton(
-                texts.label("buttons.create"), callback_data=data("nr", "confirm", "yes")
+                texts.label("buttons.create"), callback_data=NewReview("confirm", "yes").pack()
             ),
             InlineKeyboardButton(
-                texts.label("buttons.discard"), callback_data=data("nr", "confirm", "no")
+                texts.label("buttons.discard"), callback_data=NewReview("confirm", "no").pack()
             ),
         ]
     )
@@ -70,7 +94,7 @@ def pick_review(
         [
             InlineKeyboardButton(
                 texts.label("buttons.review_choice", id=r.id, ref=r.ref, at=r.at),
-                callback_data=data(action, r.id),
+                callback_data=PICKS[action](r.id).pack(),
             )
             for r in reviews
         ]
@@ -80,7 +104,7 @@ def pick_review(
 def pick_role(texts: Texts, review_id: int) -> InlineKeyboardMarkup:
     return grid(
         [
-            InlineKeyboardButton(texts.role(role), callback_data=data("inv", review_id, role))
+            InlineKeyboardButton(texts.role(role), callback_data=Invite(review_id, role).pack())
             for role in Role
         ],
         width=2,
@@ -91,10 +115,11 @@ def confirm_cancel(texts: Texts, review_id: int) -> InlineKeyboardMarkup:
     return grid(
         [
             InlineKeyboardButton(
-                texts.label("buttons.yes_cancel"), callback_data=data("cx", review_id, "yes")
+                texts.label("buttons.yes_cancel"),
+                callback_data=CancelReview(review_id, "yes").pack(),
             ),
             InlineKeyboardButton(
-                texts.label("buttons.keep"), callback_data=data("cx", review_id, "no")
+                texts.label("buttons.keep"), callback_data=CancelReview(review_id, "no").pack()
             ),
         ]
     )
@@ -102,10 +127,18 @@ def confirm_cancel(texts: Texts, review_id: int) -> InlineKeyboardMarkup:
 
 def action_owner(texts: Texts, action_id: int, version: int) -> InlineKeyboardMarkup:
     """Done / update / help / not mine; the version makes older buttons stale."""
-    verbs = (("d", "done"), ("u", "update"), ("h", "help"), ("n", "not_mine"))
+    verbs: tuple[tuple[OwnerVerb, str], ...] = (
+        ("d", "done"),
+        ("u", "update"),
+        ("h", "help"),
+        ("n", "not_mine"),
+    )
     return grid(
         [
-            button(texts.label(f"action_buttons.{name}"), "ao", action_id, verb, version)
+            InlineKeyboardButton(
+                texts.label(f"action_buttons.{name}"),
+                callback_data=ActionOwner(action_id, verb, version).pack(),
+            )
             for verb, name in verbs
         ],
         width=2,
@@ -116,38 +149,61 @@ def feedback_question(
     participant_id: int, question_id: str, options: Iterable[tuple[str, str]]
 ) -> InlineKeyboardMarkup:
     return grid(
-        [button(label, "fb", participant_id, question_id, value) for value, label in options],
+        [
+            InlineKeyboardButton(
+                label, callback_data=FeedbackAnswer(participant_id, question_id, value).pack()
+            )
+            for value, label in options
+        ],
         width=2,
     )
 
 
 def young_person_feedback(texts: Texts) -> InlineKeyboardMarkup:
-    return grid([button(texts.label("yp_feedback_buttons.ask"), "yq", "ask")])
+    return grid(
+        [
+            InlineKeyboardButton(
+                texts.label("yp_feedback_buttons.ask"), callback_data=AskFeedback().pack()
+            )
+        ]
+    )
 
 
 def send_feedback(texts: Texts, review_id: int) -> InlineKeyboardMarkup:
-    return grid([button(texts.label("yp_feedback_buttons.send"), "yf", review_id, "send")])
+    return grid(
+        [
+            InlineKeyboardButton(
+                texts.label("yp_feedback_buttons.send"),
+                callback_data=SendFeedback(review_id).pack(),
+            )
+        ]
+    )
 
 
 def approve_deputy(texts: Texts, participant_id: int) -> InlineKeyboardMarkup:
     """The coordinator lets a panel deputy read the papers (re-checked on the press)."""
-    return grid([button(texts.label("buttons.approve", id=participant_id), "ap", participant_id)])
+    label = texts.label("buttons.approve", id=participant_id)
+    return grid([InlineKeyboardButton(label, callback_data=ApproveDeputy(participant_id).pack())])
 
 
 # --- attendance: `at:<participant id>:<choice>` ------------------------------------
 
-PREFIX = "at"
-CHOICES = {"p": Answer.IN_PERSON, "v": Answer.VIDEO, "x": Answer.CANNOT}
-ALTERNATIVES = {"d": Answer.DEPUTY, "w": Answer.WRITTEN, "s": Answer.SUPPORTER}
+PREFIX = Rsvp.PREFIX
+CHOICES: dict[RsvpCode, Answer] = {"p": Answer.IN_PERSON, "v": Answer.VIDEO, "x": Answer.CANNOT}
+ALTERNATIVES: dict[RsvpCode, Answer] = {
+    "d": Answer.DEPUTY,
+    "w": Answer.WRITTEN,
+    "s": Answer.SUPPORTER,
+}
 # Nobody takes the young person's place: they are offered a supporter or advocate instead.
-OFFERED = {True: ("w", "s"), False: ("d", "w")}
+OFFERED: dict[bool, tuple[RsvpCode, ...]] = {True: ("w", "s"), False: ("d", "w")}
 
 
 def rsvp_keyboard(t: Texts, participant_id: int) -> InlineKeyboardMarkup:
-    def button(key: str, code: str) -> InlineKeyboardButton:
+    def button(key: str, code: RsvpCode) -> InlineKeyboardButton:
         # Plain labels (no Jinja in them): read directly, as this runs for every reminder.
         label = str(t.labels["rsvp_buttons"][key])
-        return InlineKeyboardButton(label, callback_data=f"{PREFIX}:{participant_id}:{code}")
+        return InlineKeyboardButton(label, callback_data=Rsvp(participant_id, code).pack())
 
     return InlineKeyboardMarkup(
         [
@@ -163,7 +219,7 @@ def alternatives_keyboard(t: Texts, participant_id: int, *, young: bool) -> Inli
             [
                 InlineKeyboardButton(
                     t.label(f"rsvp_buttons.{ALTERNATIVES[code]}"),
-                    callback_data=f"{PREFIX}:{participant_id}:{code}",
+                    callback_data=Rsvp(participant_id, code).pack(),
                 )
             ]
             for code in OFFERED[young]

@@ -13,11 +13,12 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cetr_bot.domain import ReviewStatus
+from cetr_bot.domain import ReviewStatus, Role
 from cetr_bot.services import deputies
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid
 from cetr_bot.services.events import review_changed
+from cetr_bot.services.memberships import memberships
 from cetr_bot.storage.models import Participant, Review
 from cetr_bot.storage.models_preparation import ConsentRecord
 from cetr_bot.text_safety import clean_text
@@ -176,3 +177,23 @@ async def record_best_interests(
             note=reason,
         )
         return await consent_state(session, review_id)
+
+
+@dataclass(frozen=True)
+class ConsentView:
+    participant_id: int
+    state: ConsentState
+
+
+async def consent_view(svc: Services, actor: Actor) -> ConsentView:
+    """/consent: the young person's decisions now, to keep or change."""
+    async with svc.db.transaction() as session:
+        places = [m for m in await memberships(session, actor) if m.role is Role.YOUNG_PERSON]
+        own = await deputies.own_places(session, [m.participant_id for m in places])
+        mine = [m for m in places if m.participant_id in own]
+        if not mine:
+            raise Invalid("consent_young_person_only")
+        # The next review if one is booked, else the one just held.
+        ahead = [m for m in mine if m.status is ReviewStatus.SCHEDULED]
+        latest = ahead[0] if ahead else mine[-1]
+        return ConsentView(latest.participant_id, await consent_state(session, latest.review_id))

@@ -5,7 +5,7 @@ Only the coordinator and the panel (chair, clinical adviser, expert by experienc
 of that review may get it, and the panel only with the young person's consent or a
 recorded best-interests decision (`access`: the one rule, however it is asked for).
 The young person's own answers are in it only with that consent too (the gate is in
-preparation.answers_for_panel), so a coordinator's copy without it leaves them out.
+preparation_reads.answers_for_panel), so a coordinator's copy without it leaves them out.
 """
 
 from __future__ import annotations
@@ -23,10 +23,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cetr_bot.domain import PANEL_ROLES, PrepStatus, ReminderKind, ReviewType, Role
 from cetr_bot.rules import required_roles
-from cetr_bot.services import actions, consent, deputies, notices, preparation
+from cetr_bot.services import (
+    actions,
+    consent,
+    deputies,
+    notices,
+    preparation,
+    preparation_reads,
+    safeguarding,
+)
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid, NotAllowed, NotFound, ServiceError
-from cetr_bot.services.question_bank import library
+from cetr_bot.services.question_bank import has_questions, library
 from cetr_bot.services.reviews import load_review
 from cetr_bot.services.safeguarding import FlagLine
 from cetr_bot.storage.models import Participant, Person, Review
@@ -219,9 +227,9 @@ async def _tell_who_asked(
 async def build(svc: Services, session: AsyncSession, review_id: int) -> Pack:
     review = await load_review(session, review_id)
     history = await _history(session, review_id)
-    answers = await preparation.answers_for_panel(svc, session, review_id)
+    answers = await preparation_reads.answers_for_panel(svc, session, review_id)
     coming = await attendance.attendance_for_review(session, review_id)
-    progress = await preparation.progress_for_review(svc, session, review_id)
+    progress = await preparation_reads.progress_for_review(svc, session, review_id)
     live = [p for p in review.participants if p.removed_at is None]
     attendees = [
         Attendee(
@@ -247,14 +255,14 @@ async def build(svc: Services, session: AsyncSession, review_id: int) -> Pack:
         young_person_withheld=answers.young_person_withheld,
         attendees=attendees,
         sections=_sections(answers),
-        flags=await preparation.flags_for_review(svc, session, review_id),
+        flags=await safeguarding.flags_for_review(svc, session, review_id),
         last_actions=await _last_actions(svc, session, review),
         missing_preparation=[
             a.role
             for a in attendees
             if a.joined
             and a.preparation != PrepStatus.SUBMITTED
-            and preparation.has_questions(a.role, ReviewType(review.type))
+            and has_questions(a.role, ReviewType(review.type))
         ],
         missing_roles=_missing_roles(review, attendees),
     )
@@ -265,7 +273,7 @@ async def build(svc: Services, session: AsyncSession, review_id: int) -> Pack:
     return pack
 
 
-def _sections(answers: preparation.PanelAnswers) -> list[Section]:
+def _sections(answers: preparation_reads.PanelAnswers) -> list[Section]:
     areas = library().areas
     people = sorted(
         answers.participants, key=lambda p: (ROLE_ORDER.get(p.role, 2), p.participant_id)
@@ -282,7 +290,7 @@ def _sections(answers: preparation.PanelAnswers) -> list[Section]:
     return sections
 
 
-def _shown(line: preparation.AnswerLine) -> str:
+def _shown(line: preparation_reads.AnswerLine) -> str:
     """A skipped question is left out; "not sure" and voice notes get words, not codes."""
     if line.kind in ("not_sure", "voice"):
         return str(_labels()["pack"][line.kind])

@@ -20,7 +20,7 @@ from cetr_bot.rules import (
     commissioner_body,
     required_roles,
 )
-from cetr_bot.services import deputies, preparation, reminders, teams
+from cetr_bot.services import deputies, preparation_reads, reminders, safeguarding, teams
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid, NotFound
 from cetr_bot.services.events import review_changed
@@ -352,9 +352,9 @@ async def review_detail(svc: Services, actor: Actor, review_id: int) -> ReviewDe
             commissioner=commissioner_body(ReviewType(review.type)),
             participants=participants,
             warnings=warnings,
-            preparation=await preparation.progress_for_review(svc, session, review.id),
+            preparation=await preparation_reads.progress_for_review(svc, session, review.id),
             attendance=await attendance.attendance_for_review(session, review.id),
-            flags=await preparation.flags_for_review(svc, session, review.id),
+            flags=await safeguarding.flags_for_review(svc, session, review.id),
             delivery_problems=await reminders.delivery_problems_for_review(svc, session, review.id),
         )
 

@@ -15,9 +15,11 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cetr_bot.domain import ReviewStatus, ReviewType, Role
+from cetr_bot.domain import ReviewType, Role
+from cetr_bot.services import consent
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid, NotAllowed, NotFound
+from cetr_bot.services.memberships import Membership, memberships
 from cetr_bot.services.question_bank import library
 from cetr_bot.storage.coordinators import coordinator_chats
 from cetr_bot.storage.models import Participant, PendingInput, Person, Review
@@ -207,6 +209,13 @@ async def flag_lines(session: AsyncSession, review_id: int, limit: int = 5) -> l
     return [_line(flag, role, review_type) for flag, role in rows]
 
 
+async def flags_for_review(svc: Services, session: AsyncSession, review_id: int) -> list[Any]:
+    """For /review N: the consent state first, then recent safeguarding and rights flags."""
+    state = await consent.consent_state(session, review_id)
+    consent_line = FlagLine(kind="consent", detail={"state": state})
+    return [consent_line, *await flag_lines(session, review_id)]
+
+
 def _line(flag: PrepFlag, role: str | None, review_type: str | None) -> FlagLine:
     category = library().concern(flag.category) if flag.category else None
     return FlagLine(
@@ -265,16 +274,6 @@ async def read_flag(svc: Services, actor: Actor, flag_id: int) -> FlagDetail:
 # --- /concern -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Membership:
-    participant_id: int
-    review_id: int
-    role: Role
-    at: datetime
-    review_type: ReviewType
-    status: ReviewStatus = ReviewStatus.SCHEDULED
-
-
 @dataclass
 class ConcernStep:
     """What to show: none (not in a review), pick (which review), ask, or recorded."""
@@ -288,42 +287,6 @@ class ConcernStep:
     safety_people: dict[str, Any] = field(default_factory=dict)  # whom that help may name
     role: Role | None = None
     error: Invalid | None = None
-
-
-async def memberships(session: AsyncSession, actor: Actor) -> list[Membership]:
-    """The reviews this Telegram user is part of now, in any role, soonest first: every
-    scheduled one, and a held one until a later review of that young person takes its
-    place (after the meeting they keep their role, their consent and their say)."""
-    rows = await session.execute(
-        select(
-            Participant.id,
-            Review.id,
-            Participant.role,
-            Review.scheduled_at,
-            Review.type,
-            Review.status,
-            Review.young_person_id,
-        )
-        .join(Review, Review.id == Participant.review_id)
-        .join(Person, Person.id == Participant.person_id)
-        .where(
-            Person.telegram_user_id == actor.telegram_user_id,
-            Participant.removed_at.is_(None),
-            Review.status.in_([ReviewStatus.SCHEDULED, ReviewStatus.HELD]),
-        )
-        .order_by(Review.scheduled_at, Participant.id)
-    )
-    found = [
-        (Membership(p, r, Role(role), at, ReviewType(kind), ReviewStatus(status)), young)
-        for p, r, role, at, kind, status, young in rows
-    ]
-    return [m for m, young in found if _current(m, young, found)]
-
-
-def _current(m: Membership, young: int, found: list[tuple[Membership, int]]) -> bool:
-    if m.status is ReviewStatus.SCHEDULED:
-        return True
-    return not any(other.at > m.at for other, same in found if same == young)
 
 
 async def start_concern(svc: Services, actor: Actor, text: str | None) -> ConcernStep:

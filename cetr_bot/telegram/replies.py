@@ -78,6 +78,12 @@ async def settle_button(update: Update) -> None:
             log.debug("buttons already gone on update %s", update.update_id)
 
 
+def callback_data(update: Update) -> str:
+    """The pressed button's data, for a codec in notifications.callbacks to parse."""
+    query = update.callback_query
+    return (query.data or "") if query else ""
+
+
 def callback_parts(update: Update) -> list[str]:
     query = update.callback_query
     return (query.data or "").split(":") if query else []

@@ -9,7 +9,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from cetr_bot.notifications.keyboards import data, grid
-from cetr_bot.services.preparation import Choice, Screen
+from cetr_bot.services.prep_screens import Choice, Screen
 from cetr_bot.services.question_bank import Question, render_question
 from cetr_bot.telegram.alerts import send_alerts
 from cetr_bot.telegram.prep_buttons import PREFIX, button, label

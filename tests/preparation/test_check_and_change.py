@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cetr_bot.domain import Role
-from cetr_bot.services import preparation
+from cetr_bot.services import preparation, preparation_reads
 from tests.preparation.helpers import (
     SEND,
     START,
@@ -74,7 +74,7 @@ async def test_a_change_after_sending_is_marked(bot, client, svc, clock):
     assert stored[asked[0].id].changed_after_submit
     assert not stored[asked[1].id].changed_after_submit
     async with svc.db.transaction() as session:
-        pack = await preparation.answers_for_panel(svc, session, joined.review_id)
+        pack = await preparation_reads.answers_for_panel(svc, session, joined.review_id)
     [commissioner] = pack.participants
     assert commissioner.changed_after_submit
     assert commissioner.lines[0].shown == "Wants to live near the sea"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from cetr_bot.domain import Role
-from cetr_bot.services import preparation
+from cetr_bot.services import preparation_reads
 from cetr_bot.storage.models import AuditEvent
 from cetr_bot.storage.models_preparation import ConsentRecord
 from tests.conftest import COORDINATOR_ID
@@ -43,7 +43,7 @@ async def _young_person_sends(svc, client, share: str, family: str = YES):
 
 async def _panel(svc, review_id):
     async with svc.db.transaction() as session:
-        return await preparation.answers_for_panel(svc, session, review_id)
+        return await preparation_reads.answers_for_panel(svc, session, review_id)
 
 
 async def _records(svc):
@@ -72,7 +72,7 @@ async def test_consent_withheld_keeps_the_answers_with_the_coordinator(bot, clie
     assert not pack.consent.share_allowed
     assert [p.role for p in pack.participants] == [Role.FAMILY]
     assert pack.young_person_withheld
-    everything = await preparation.answers_for_coordinator(svc, CLI, young.review_id)
+    everything = await preparation_reads.answers_for_coordinator(svc, CLI, young.review_id)
     assert {p.role for p in everything} == {Role.YOUNG_PERSON, Role.FAMILY}
 
 

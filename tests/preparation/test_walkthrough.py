@@ -7,7 +7,7 @@ import pytest
 
 from cetr_bot.domain import ReviewType, Role
 from cetr_bot.runner import BotRunner
-from cetr_bot.services import preparation
+from cetr_bot.services import preparation, preparation_reads
 from tests.helpers import CLI
 from tests.preparation.helpers import (
     SEND,
@@ -213,7 +213,7 @@ def _actor(user_id: int):
 
 async def _statuses(svc, review_id: int) -> dict[int, str]:
     async with svc.db.transaction() as session:
-        return await preparation.progress_for_review(svc, session, review_id)
+        return await preparation_reads.progress_for_review(svc, session, review_id)
 
 
 assert CLI  # the command-line actor is used by the helpers that set reviews up

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cetr_bot.domain import PANEL_ROLES, ReviewType, Role
-from cetr_bot.services.preparation import has_questions
+from cetr_bot.services.question_bank import has_questions
 
 OWN_COORDINATOR = "coordinator"
 OTHER_COORDINATOR = "other-coordinator"

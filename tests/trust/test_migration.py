@@ -14,7 +14,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
 
 from cetr_bot.domain import Role
-from cetr_bot.services import actions, consent, invitations, preparation, reviews
+from cetr_bot.services import actions, consent, invitations, reviews
 from cetr_bot.services.context import Actor, Services
 from cetr_bot.services.errors import Invalid
 from cetr_bot.storage.models import Participant
@@ -95,9 +95,9 @@ async def test_old_young_person_deputies_are_flagged(old_state: Services):
 async def test_after_the_upgrade_the_old_deputy_has_no_young_person_powers(old_state: Services):
     svc = old_state
     with pytest.raises(Invalid) as refused:
-        await preparation.consent_view(svc, Actor(3002, 3002))
+        await consent.consent_view(svc, Actor(3002, 3002))
     assert refused.value.key == "consent_young_person_only"
-    view = await preparation.consent_view(svc, Actor(3001, 3001))  # the real young person
+    view = await consent.consent_view(svc, Actor(3001, 3001))  # the real young person
     assert view.participant_id == 1
     # The plain actions summary: the young person's easy-read one is theirs alone.
     assert (await actions.family_summary(svc, Actor(3001, 3001)))[0] is Role.YOUNG_PERSON

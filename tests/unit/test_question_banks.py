@@ -12,7 +12,6 @@ import pytest
 
 from cetr_bot.domain import PANEL_ROLES, ReviewType, Role
 from cetr_bot.sandbox.html_check import parse_html
-from cetr_bot.services.preparation import Step, next_step
 from cetr_bot.services.question_bank import (
     KINDS,
     QUESTIONS,
@@ -23,6 +22,7 @@ from cetr_bot.services.question_bank import (
     load_library,
     render_question,
 )
+from cetr_bot.services.walk import Step, next_step
 from cetr_bot.text import Texts
 
 TEXTS = Texts(ZoneInfo("Europe/London"))

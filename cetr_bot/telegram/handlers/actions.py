@@ -11,6 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from cetr_bot.domain import Role
 from cetr_bot.notifications import keyboards
+from cetr_bot.notifications.callbacks import ActionOwner
 from cetr_bot.parsing import parse_date, parse_id, parse_time
 from cetr_bot.services import action_flows, actions, flows, preferences
 from cetr_bot.services.errors import Invalid
@@ -18,6 +19,7 @@ from cetr_bot.storage.models import PendingInput
 from cetr_bot.telegram.replies import (
     Context,
     actor_of,
+    callback_data,
     callback_parts,
     guarded,
     say,
@@ -275,12 +277,8 @@ async def my_actions(update: Update, context: Context) -> None:
 
 async def owner_button(update: Update, context: Context) -> None:
     """ao:<action>:<d|u|h|n>:<version>"""
-    parts = callback_parts(update)
-    action_id = _number(parts[1]) if len(parts) == 4 else None
-    version = _number(parts[3]) if len(parts) == 4 else None
-    response = OWNER_VERBS.get(parts[2]) if len(parts) == 4 else None
-    if action_id is None or version is None or response is None:
-        raise Invalid("stale_button")
+    pressed = ActionOwner.parse(callback_data(update))
+    action_id, version, response = pressed.action_id, pressed.version, OWNER_VERBS[pressed.verb]
     svc, actor = services(context), actor_of(update)
     if response is actions.Response.DONE:
         view = await actions.respond(

@@ -12,13 +12,13 @@ from telegram import InputFile, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from cetr_bot.domain import Answer
+from cetr_bot.notifications.callbacks import Rsvp
 from cetr_bot.notifications.keyboards import (
     CHOICES,
     PREFIX,
     alternatives_keyboard,
     rsvp_keyboard,
 )
-from cetr_bot.parsing import parse_id
 from cetr_bot.scheduling import calendar
 from cetr_bot.services import attendance
 from cetr_bot.services.errors import Invalid, ServiceError
@@ -26,7 +26,7 @@ from cetr_bot.services.invitations import Joined
 from cetr_bot.telegram.replies import (
     Context,
     actor_of,
-    callback_parts,
+    callback_data,
     guarded,
     say,
     services,
@@ -98,11 +98,8 @@ async def attend(update: Update, context: Context) -> None:
 
 
 async def rsvp_button(update: Update, context: Context) -> None:
-    parts = callback_parts(update)
-    participant_id = parse_id(parts[1], prefixes="") if len(parts) == 3 else None
-    if participant_id is None:
-        raise Invalid("stale_button")
-    code = parts[2]
+    pressed = Rsvp.parse(callback_data(update))
+    participant_id, code = pressed.participant_id, pressed.code
     svc, actor = services(context), actor_of(update)
     if code in CHOICES:
         rsvp = await attendance.record(

@@ -21,7 +21,7 @@ def register(app: Application) -> None:
 
 async def consent_command(update: Update, context: Context) -> None:
     """/consent: the young person sees their decisions and can change or withdraw them."""
-    view = await preparation.consent_view(services(context), actor_of(update))
+    view = await consent.consent_view(services(context), actor_of(update))
     t = texts(context)
     pid, version = view.participant_id, view.state.version
     rows = [

@@ -10,6 +10,13 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from cetr_bot.domain import parse_role
 from cetr_bot.notifications import keyboards
+from cetr_bot.notifications.callbacks import (
+    CancelReview,
+    Invite,
+    NewReview,
+    Reschedule,
+    ShowReview,
+)
 from cetr_bot.parsing import parse_id
 from cetr_bot.services import flows, invitations, reviews
 from cetr_bot.services.errors import Invalid
@@ -17,7 +24,7 @@ from cetr_bot.storage.models import PendingInput
 from cetr_bot.telegram.replies import (
     Context,
     actor_of,
-    callback_parts,
+    callback_data,
     guarded,
     say,
     say_error,
@@ -102,13 +109,11 @@ async def newreview(update: Update, context: Context) -> None:
 
 
 async def newreview_button(update: Update, context: Context) -> None:
-    parts = callback_parts(update)
-    if len(parts) != 3:
-        raise Invalid("stale_button")
+    pressed = NewReview.parse(callback_data(update))
     await services(context).require_coordinator(actor_of(update))
     await settle_button(update)
     step = await flows.new_review_input(
-        services(context), actor_of(update), parts[2], button_step=parts[1]
+        services(context), actor_of(update), pressed.value, button_step=pressed.step
     )
     await _show_step(update, context, step)
 
@@ -178,10 +183,7 @@ async def _send_detail(update: Update, context: Context, review_id: int) -> None
 
 
 async def review_button(update: Update, context: Context) -> None:
-    parts = callback_parts(update)
-    number = _review_number(parts[1] if len(parts) == 2 else None)
-    if number is None:
-        raise Invalid("stale_button")
+    number = ShowReview.parse(callback_data(update)).review_id
     await services(context).require_coordinator(actor_of(update))
     await settle_button(update)
     await _send_detail(update, context, number)
@@ -226,11 +228,8 @@ async def invite(update: Update, context: Context) -> None:
 
 
 async def invite_button(update: Update, context: Context) -> None:
-    parts = callback_parts(update)
-    number = _review_number(parts[1] if len(parts) in (2, 3) else None)
-    role = parse_role(parts[2]) if len(parts) == 3 else None
-    if number is None or (len(parts) == 3 and role is None):
-        raise Invalid("stale_button")
+    pressed = Invite.parse(callback_data(update))
+    number, role = pressed.review_id, pressed.role
     svc, actor = services(context), actor_of(update)
     await svc.require_coordinator(actor)
     await settle_button(update)
@@ -275,10 +274,7 @@ async def _ask_new_time(update: Update, context: Context, review_id: int) -> Non
 
 
 async def reschedule_button(update: Update, context: Context) -> None:
-    parts = callback_parts(update)
-    number = _review_number(parts[1] if len(parts) == 2 else None)
-    if number is None:
-        raise Invalid("stale_button")
+    number = Reschedule.parse(callback_data(update)).review_id
     await services(context).require_coordinator(actor_of(update))
     await settle_button(update)
     await _ask_new_time(update, context, number)
@@ -307,16 +303,14 @@ async def _ask_cancel(update: Update, context: Context, review_id: int) -> None:
 
 
 async def cancel_button(update: Update, context: Context) -> None:
-    parts = callback_parts(update)
-    number = _review_number(parts[1] if len(parts) in (2, 3) else None)
-    if number is None or (len(parts) == 3 and parts[2] not in ("yes", "no")):
-        raise Invalid("stale_button")
+    pressed = CancelReview.parse(callback_data(update))
+    number = pressed.review_id
     svc, actor = services(context), actor_of(update)
     await svc.require_coordinator(actor)
     await settle_button(update)
-    if len(parts) == 2:
+    if pressed.answer is None:
         await _ask_cancel(update, context, number)
-    elif parts[2] == "yes":
+    elif pressed.answer == "yes":
         summary = await reviews.cancel_review(svc, actor, review_id=number)
         await say(update, context, "coordinator/cancelled", summary=summary)
     else:

@@ -6,13 +6,13 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
+from cetr_bot.notifications.callbacks import ApproveDeputy
 from cetr_bot.parsing import parse_id
 from cetr_bot.services import deputies
-from cetr_bot.services.errors import Invalid
 from cetr_bot.telegram.replies import (
     Context,
     actor_of,
-    callback_parts,
+    callback_data,
     guarded,
     say,
     services,
@@ -43,11 +43,8 @@ async def approve_command(update: Update, context: Context) -> None:
 
 
 async def approve_button(update: Update, context: Context) -> None:
-    parts = callback_parts(update)
-    number = participant_number(parts[1]) if len(parts) == 2 else None
-    if number is None:
-        raise Invalid("stale_button")
-    await _approve(update, context, number)
+    pressed = ApproveDeputy.parse(callback_data(update))
+    await _approve(update, context, pressed.participant_id)
     await settle_button(update)
 
 

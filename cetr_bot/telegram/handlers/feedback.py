@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from cetr_bot.notifications import keyboards
+from cetr_bot.notifications.callbacks import FeedbackAnswer
 from cetr_bot.parsing import parse_id
 from cetr_bot.services import feedback
 from cetr_bot.services.errors import Invalid
@@ -13,7 +14,7 @@ from cetr_bot.storage.models import PendingInput
 from cetr_bot.telegram.replies import (
     Context,
     actor_of,
-    callback_parts,
+    callback_data,
     guarded,
     say,
     services,
@@ -54,15 +55,16 @@ async def feedback_command(update: Update, context: Context) -> None:
 
 async def feedback_button(update: Update, context: Context) -> None:
     """fb:<participant>:<question>:<value>; the service re-checks all three."""
-    parts = callback_parts(update)
-    participant_id = parse_id(parts[1], prefixes="") if len(parts) == 4 else None
-    if participant_id is None:
-        raise Invalid("stale_button")
+    pressed = FeedbackAnswer.parse(callback_data(update))
     await settle_button(update)
     svc, actor = services(context), actor_of(update)
     try:
         step = await feedback.answer(
-            svc, actor, participant_id=participant_id, question_id=parts[2], value=parts[3]
+            svc,
+            actor,
+            participant_id=pressed.participant_id,
+            question_id=pressed.question_id,
+            value=pressed.value,
         )
     except Invalid as error:
         if error.key != "feedback_moved_on":

@@ -17,7 +17,8 @@ from cetr_bot.notifications.keyboards import grid
 from cetr_bot.services import preparation
 from cetr_bot.services.errors import Invalid
 from cetr_bot.services.invitations import Joined
-from cetr_bot.services.preparation import Choice, Screen
+from cetr_bot.services.prep_screens import Choice, Screen
+from cetr_bot.services.question_bank import has_questions
 from cetr_bot.services.safeguarding import ConcernStep
 from cetr_bot.storage.models import PendingInput
 from cetr_bot.telegram.handlers import concern
@@ -55,7 +56,7 @@ def register(app: Application) -> None:
 
 async def after_join(update: Update, context: Context, joined: Joined) -> None:
     """Called right after someone joins a review by invitation link: offer to start."""
-    if not preparation.has_questions(joined.role, joined.review_type):
+    if not has_questions(joined.role, joined.review_type):
         return
     keyboard = grid(
         [

@@ -6,14 +6,14 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from cetr_bot.notifications import keyboards
+from cetr_bot.notifications.callbacks import AskFeedback, SendFeedback
 from cetr_bot.parsing import parse_id
 from cetr_bot.services import review_feedback as rf
-from cetr_bot.services.errors import Invalid
 from cetr_bot.storage.models import PendingInput
 from cetr_bot.telegram.replies import (
     Context,
     actor_of,
-    callback_parts,
+    callback_data,
     guarded,
     say,
     services,
@@ -55,11 +55,8 @@ async def write_command(update: Update, context: Context) -> None:
 
 
 async def send_button(update: Update, context: Context) -> None:
-    parts = callback_parts(update)
-    review_id = parse_id(parts[1], prefixes="") if len(parts) == 3 else None
-    if review_id is None or parts[2] != "send":
-        raise Invalid("stale_button")
-    draft = await rf.send(services(context), actor_of(update), review_id=review_id)
+    pressed = SendFeedback.parse(callback_data(update))
+    draft = await rf.send(services(context), actor_of(update), review_id=pressed.review_id)
     await settle_button(update)
     await say(update, context, "ypfeedback/sent", review_id=draft.review_id)
 
@@ -79,6 +76,7 @@ async def my_feedback(update: Update, context: Context) -> None:
 
 
 async def ask_button(update: Update, context: Context) -> None:
+    AskFeedback.parse(callback_data(update))
     await rf.start_question(services(context), actor_of(update))
     await settle_button(update)
     await say(update, context, "ypfeedback/ask_question")
