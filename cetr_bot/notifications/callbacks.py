@@ -10,7 +10,7 @@ the sandbox, unlike Telegram, delivers longer).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from typing import ClassVar, Literal, Self, TypeGuard, TypeVar
 
 from cetr_bot.domain import Role, parse_role
@@ -103,20 +103,31 @@ class FeedbackAnswer:
         return cls(number(pid), question_id, value)
 
 
+class OneId:
+    """A button that carries one id and nothing else: `<prefix>:<id>`. Subclasses are
+    frozen dataclasses with that one id field, a PREFIX, and the characters an id may be
+    typed with before its digits (ID_PREFIXES)."""
+
+    PREFIX: ClassVar[str]
+    ID_PREFIXES: ClassVar[str] = ""
+
+    def pack(self) -> str:
+        (value,) = astuple(self)  # type: ignore[call-overload]
+        return join(self.PREFIX, value)
+
+    @classmethod
+    def parse(cls, data: str) -> Self:
+        (value,) = split(data, cls.PREFIX, 1)
+        return cls(number(value, cls.ID_PREFIXES))  # type: ignore[call-arg]
+
+
 @dataclass(frozen=True)
-class ApproveDeputy:
+class ApproveDeputy(OneId):
     """ap:<participant> (as typed for /approve: "P12" or "#12" too)."""
 
     participant_id: int
     PREFIX: ClassVar[str] = "ap"
-
-    def pack(self) -> str:
-        return join(self.PREFIX, self.participant_id)
-
-    @classmethod
-    def parse(cls, data: str) -> Self:
-        (pid,) = split(data, cls.PREFIX, 1)
-        return cls(number(pid, "#Pp"))
+    ID_PREFIXES: ClassVar[str] = "#Pp"
 
 
 @dataclass(frozen=True)
@@ -173,35 +184,21 @@ class NewReview:
 
 
 @dataclass(frozen=True)
-class ShowReview:
+class ShowReview(OneId):
     """rv:<review>"""
 
     review_id: int
     PREFIX: ClassVar[str] = "rv"
-
-    def pack(self) -> str:
-        return join(self.PREFIX, self.review_id)
-
-    @classmethod
-    def parse(cls, data: str) -> Self:
-        (review_id,) = split(data, cls.PREFIX, 1)
-        return cls(number(review_id, "#"))
+    ID_PREFIXES: ClassVar[str] = "#"
 
 
 @dataclass(frozen=True)
-class Reschedule:
+class Reschedule(OneId):
     """rs:<review>"""
 
     review_id: int
     PREFIX: ClassVar[str] = "rs"
-
-    def pack(self) -> str:
-        return join(self.PREFIX, self.review_id)
-
-    @classmethod
-    def parse(cls, data: str) -> Self:
-        (review_id,) = split(data, cls.PREFIX, 1)
-        return cls(number(review_id, "#"))
+    ID_PREFIXES: ClassVar[str] = "#"
 
 
 @dataclass(frozen=True)
