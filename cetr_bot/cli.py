@@ -14,9 +14,9 @@ from typing import Any, NoReturn
 
 from cetr_bot import logging_setup
 from cetr_bot.config import ConfigError, Settings, load_settings
-from cetr_bot.domain import Role, parse_review_type, parse_role
+from cetr_bot.domain import DsrBasis, Rag, Role, parse_recorded_type, parse_review_type, parse_role
 from cetr_bot.parsing import parse_date, parse_local_datetime
-from cetr_bot.services import actions, invitations, reviews, teams
+from cetr_bot.services import actions, dsr, invitations, reviews, teams
 from cetr_bot.services.context import Actor, Services
 from cetr_bot.services.errors import ServiceError
 from cetr_bot.text import Texts
@@ -51,6 +51,7 @@ def build_parser() -> Parser:
     revoke = sub.add_parser("revoke", help="withdraw an invitation that has not been used")
     revoke.add_argument("participant_id", type=int)
     _action_parsers(sub)
+    _dsr_parsers(sub)
     _team_parsers(sub)
     pack = sub.add_parser("pack", help="write a review's panel pack (HTML) to a file")
     pack.add_argument("review_id", type=int)
@@ -75,6 +76,48 @@ def _action_parsers(sub: Any) -> None:
     listing.add_argument("review_id", type=int)
     show = action_sub.add_parser("show", help="one action and its history")
     show.add_argument("action_id", type=int)
+
+
+def _dsr_parsers(sub: Any) -> None:
+    register = sub.add_parser("dsr", help="the Dynamic Support Register (who is at risk)")
+    dsr_sub = register.add_subparsers(dest="dsr_command", required=True, parser_class=Parser)
+    add = dsr_sub.add_parser("add", help="put a young person on the register; prints its id")
+    add.add_argument("--ref", required=True, help="pseudonymous reference, never a full name")
+    add.add_argument("--dob", required=True, help="date of birth, YYYY-MM-DD")
+    add.add_argument("--rag", required=True, choices=("red", "amber", "green"))
+    add.add_argument("--reason", help="why this rating")
+    add.add_argument("--basis", choices=("consent", "best-interests"), default="consent")
+    add.add_argument("--key-worker", dest="key_worker", help="the key worker")
+    add.add_argument("--team", type=_team_name, help="the team (needed when there are several)")
+    dsr_sub.add_parser("list", help="the register by colour, with what is due next")
+    for name, helptext in (("show", "one entry in full"), ("history", "every change")):
+        dsr_sub.add_parser(name, help=helptext).add_argument("entry_id", type=int)
+    rate = dsr_sub.add_parser("rate", help="change the rating")
+    rate.add_argument("entry_id", type=int)
+    rate.add_argument("--rag", required=True, choices=("red", "amber", "green"))
+    rate.add_argument("--reason", required=True)
+    admit = dsr_sub.add_parser("admit", help="record an admission (the entry turns blue)")
+    admit.add_argument("entry_id", type=int)
+    admit.add_argument("--on", required=True, help="admission date, YYYY-MM-DD")
+    admit.add_argument("--out-of-area", dest="out_of_area", action="store_true")
+    discharge = dsr_sub.add_parser("discharge", help="record the discharge and the new rating")
+    discharge.add_argument("entry_id", type=int)
+    discharge.add_argument("--on", required=True, help="discharge date, YYYY-MM-DD")
+    discharge.add_argument("--rag", required=True, choices=("red", "amber", "green"))
+    decline = dsr_sub.add_parser("decline", help="the community CETR due will not happen: why")
+    decline.add_argument("entry_id", type=int)
+    decline.add_argument("--reason", required=True)
+    report = dsr_sub.add_parser("report", help="the month's summary against the 90% standard")
+    report.add_argument("--month", required=True, help="YYYY-MM")
+    cetr = sub.add_parser("cetr", help="CETRs and emergency meetings held elsewhere")
+    cetr_sub = cetr.add_subparsers(dest="cetr_command", required=True, parser_class=Parser)
+    record = cetr_sub.add_parser("record", help="record one so the rules know of it")
+    record.add_argument("--ref", required=True)
+    record.add_argument(
+        "--type", required=True, help="community, post-admission, inpatient or laep"
+    )
+    record.add_argument("--on", required=True, help="the date it was held, YYYY-MM-DD")
+    record.add_argument("--outcome", help="what it decided, in a few words")
 
 
 def _user_id(value: str) -> int:
@@ -122,7 +165,7 @@ def _review_parsers(sub: Any) -> None:
     review = sub.add_parser("review", help="set up and look at reviews")
     review_sub = review.add_subparsers(dest="review_command", required=True, parser_class=Parser)
     add = review_sub.add_parser("add", help="set up a review; prints its id")
-    add.add_argument("--ref", required=True, help="pseudonymous reference, never a full name")
+    add.add_argument("--ref", help="pseudonymous reference, never a full name (or --dsr)")
     add.add_argument("--type", required=True, help="community, post-admission or inpatient")
     add.add_argument("--at", required=True, help='local date and time, "YYYY-MM-DD HH:MM"')
     add.add_argument("--where", help="venue or video link")
@@ -130,6 +173,9 @@ def _review_parsers(sub: Any) -> None:
     add.add_argument("--admitted", help="admission date, YYYY-MM-DD")
     add.add_argument(
         "--team", type=_team_name, help="the team it belongs to (needed when there are several)"
+    )
+    add.add_argument(
+        "--dsr", type=int, help="register entry: its reference, date of birth and admission"
     )
     review_sub.add_parser("list", help="upcoming reviews")
     held = review_sub.add_parser("held", help="mark a review as held")
@@ -170,6 +216,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         "invite": lambda svc, texts: _invite(svc, texts, args),
         "revoke": lambda svc, texts: _revoke(svc, texts, args),
         "action": lambda svc, texts: _action(svc, texts, args),
+        "dsr": lambda svc, texts: _dsr(svc, texts, args),
+        "cetr": lambda svc, texts: _cetr(svc, texts, args),
         "pack": lambda svc, texts: _pack(svc, texts, args),
         "team": lambda svc, texts: _team(svc, texts, args),
         "coordinator": lambda svc, texts: _coordinator(svc, texts, args),
@@ -249,22 +297,31 @@ def _date_arg(value: str | None, name: str) -> date | None:
 
 async def _review(svc: Services, texts: Texts, args: argparse.Namespace) -> int:
     if args.review_command == "add":
+        if args.ref is None and args.dsr is None:
+            raise UsageError("cetr-bot review add: --ref (or --dsr) is required (see --help)")
         kind = parse_review_type(args.type)
         if kind is None:
             raise UsageError("cetr-bot: --type must be community, post-admission or inpatient")
         at = parse_local_datetime(args.at, svc.settings.zone)
         if at is None:
             raise UsageError(f'cetr-bot: --at must look like "2026-12-03 10:00", not {args.at!r}')
+        ref, dob, admitted, team = args.ref, _date_arg(args.dob, "--dob"), None, args.team
+        admitted = _date_arg(args.admitted, "--admitted")
+        if args.dsr is not None:  # one young person, one record: the register's facts
+            ref, known_dob, known_admitted, known_team = await dsr.entry_of_young_person(
+                svc, CLI, args.dsr
+            )
+            dob, admitted, team = dob or known_dob, admitted or known_admitted, team or known_team
         result = await reviews.create_review(
             svc,
             CLI,
-            ref=args.ref,
+            ref=ref,
             review_type=kind,
             at=at,
             location=args.where,
-            date_of_birth=_date_arg(args.dob, "--dob"),
-            admitted_on=_date_arg(args.admitted, "--admitted"),
-            team=args.team,
+            date_of_birth=dob,
+            admitted_on=admitted,
+            team=team,
         )
         print(result.review_id)
         for warning in result.warnings:
@@ -378,4 +435,74 @@ async def _admin(svc: Services, texts: Texts, args: argparse.Namespace) -> int:
         return 0
     removed = await teams.remove_admin(svc, CLI, telegram_user_id=user_id)
     print(texts.plain("admin/admin_removed", user_id=user_id, removed=removed))
+    return 0
+
+
+def _required_date(value: str, name: str) -> date:
+    day = _date_arg(value, name)
+    assert day is not None
+    return day
+
+
+async def _dsr(svc: Services, texts: Texts, args: argparse.Namespace) -> int:
+    command = args.dsr_command
+    if command == "add":
+        view = await dsr.add_entry(
+            svc,
+            CLI,
+            ref=args.ref,
+            date_of_birth=_required_date(args.dob, "--dob"),
+            rag=Rag(args.rag),
+            reason=args.reason,
+            basis=DsrBasis(args.basis),
+            key_worker=args.key_worker,
+            team=args.team,
+        )
+        print(view.id)
+        print(texts.plain("dsr/added", v=view), file=sys.stderr)
+        return 0
+    if command == "list":
+        print(texts.plain("dsr/register", reg=await dsr.register(svc, CLI)))
+        return 0
+    if command == "show":
+        print(texts.plain("dsr/detail", v=await dsr.show_entry(svc, CLI, args.entry_id), full=True))
+        return 0
+    if command == "history":
+        view, lines = await dsr.history(svc, CLI, args.entry_id)
+        print(texts.plain("dsr/history", v=view, lines=lines))
+        return 0
+    if command == "report":
+        print(texts.plain("dsr/report", s=await dsr.month_report(svc, CLI, args.month)))
+        return 0
+    if command == "rate":
+        view = await dsr.rate(
+            svc, CLI, entry_id=args.entry_id, rag=Rag(args.rag), reason=args.reason
+        )
+    elif command == "admit":
+        view = await dsr.admit(
+            svc,
+            CLI,
+            entry_id=args.entry_id,
+            on=_required_date(args.on, "--on"),
+            out_of_area=args.out_of_area,
+        )
+    elif command == "discharge":
+        view = await dsr.discharge(
+            svc, CLI, entry_id=args.entry_id, on=_required_date(args.on, "--on"), rag=Rag(args.rag)
+        )
+    else:
+        view = await dsr.decline_cetr(svc, CLI, entry_id=args.entry_id, reason=args.reason)
+    print(texts.plain("dsr/changed", v=view, without=view.admitted_without_cetr))
+    return 0
+
+
+async def _cetr(svc: Services, texts: Texts, args: argparse.Namespace) -> int:
+    kind = parse_recorded_type(args.type)
+    if kind is None:
+        raise UsageError("cetr-bot: --type must be community, post-admission, inpatient or laep")
+    on = _required_date(args.on, "--on")
+    recorded = await dsr.record_review(
+        svc, CLI, ref=args.ref, review_type=kind, on=on, outcome=args.outcome
+    )
+    print(texts.plain("dsr/recorded", type=kind, on=on, id=recorded))
     return 0

@@ -77,6 +77,20 @@ class Settings(BaseSettings):
     report_reminder_days: list[int] = Field(default_factory=lambda: [10, 14])
     pack_hours_before: int = Field(24, ge=1, le=240)
 
+    # --- Dynamic Support Register settings (NHS England 2023 DSR policy defaults) ---
+    dsr_red_review_days: int = Field(7, ge=1, le=90)
+    dsr_amber_review_months: int = Field(1, ge=1, le=12)
+    dsr_green_review_months: int = Field(3, ge=1, le=24)
+    dsr_red_cetr_working_days: int = Field(10, ge=1, le=60)
+    dsr_amber_cetr_days: int = Field(28, ge=1, le=120)
+    dsr_cetr_chase_every_days: int = Field(3, ge=1, le=30)
+    dsr_cetr_max_chases: int = Field(6, ge=0, le=30)
+    dsr_pre_admission_window_months: int = Field(6, ge=1, le=24)
+    dsr_out_of_area_visit_weeks: int = Field(6, ge=1, le=26)
+    dsr_discharge_review_days: int = Field(14, ge=1, le=90)
+    dsr_adult_warning_months: int = Field(6, ge=1, le=24)
+    dsr_admissions_standard_percent: int = Field(90, ge=0, le=100)
+
     @field_validator("coordinator_ids", "admin_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:

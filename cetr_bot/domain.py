@@ -120,6 +120,12 @@ class ReminderKind(StrEnum):
     COORD_PACK_ASKED = "coord_pack_asked"  # a panel member asked for a held-back pack
     # To the admins: many bad invite tokens at once.
     ADMIN_BAD_TOKENS = "admin_bad_tokens"
+    # The Dynamic Support Register (to the coordinators of the entry's team).
+    DSR_CETR_DUE = "dsr_cetr_due"  # red/amber: book a community CETR (until settled)
+    DSR_RATING_REVIEW = "dsr_rating_review"  # the rating is due to be looked at again
+    DSR_VISIT = "dsr_visit"  # placed out of area: the commissioner's visit is due
+    DSR_ADULT_SOON = "dsr_adult_soon"  # 18 in six months: adult CTRs will apply
+    DSR_MONTHLY = "dsr_monthly"  # the month's register summary
 
 
 class Answer(StrEnum):
@@ -145,3 +151,60 @@ class ActionStatus(StrEnum):
     OPEN = "open"
     DONE = "done"
     CANCELLED = "cancelled"
+
+
+# --- the Dynamic Support Register ---------------------------------------------------
+
+
+class Rag(StrEnum):
+    """A register rating: red (admission risk now), amber (at risk soon), green (managed
+    at home), blue (in hospital)."""
+
+    RED = "red"
+    AMBER = "amber"
+    GREEN = "green"
+    BLUE = "blue"
+
+
+class DsrBasis(StrEnum):
+    """Why the young person may be on the register."""
+
+    CONSENT = "consent"
+    BEST_INTERESTS = "best-interests"
+
+
+class RecordedType(StrEnum):
+    """A review or meeting held outside the bot, recorded so the rules know of it."""
+
+    COMMUNITY = "community"
+    POST_ADMISSION = "post-admission"
+    INPATIENT = "inpatient"
+    LAEP = "laep"  # a Local Area Emergency Protocol meeting
+
+
+class CetrSettled(StrEnum):
+    """How a community CETR that fell due stopped being chased."""
+
+    BOOKED = "booked"
+    DECLINED = "declined"
+    LAEP = "laep"
+    HELD = "held"
+
+
+def parse_rag(text: str) -> Rag | None:
+    try:
+        return Rag(text.strip().lower())
+    except ValueError:
+        return None
+
+
+def parse_recorded_type(text: str) -> RecordedType | None:
+    cleaned = text.strip().lower().replace("_", "-").replace(" ", "-")
+    if cleaned in ("postadmission", "post"):
+        cleaned = RecordedType.POST_ADMISSION
+    if cleaned in ("emergency", "laep-meeting"):
+        cleaned = RecordedType.LAEP
+    try:
+        return RecordedType(cleaned)
+    except ValueError:
+        return None

@@ -51,6 +51,12 @@ class Texts:
             isodate=lambda v: date.fromisoformat(str(v)),
             isodatetime=lambda v: datetime.fromisoformat(str(v)),
             warning=self.warning,
+            label_rag=lambda v: self._section("dsr_colours", v),
+            label_dsr_due=lambda v: self._section("dsr_due", v),
+            label_basis=lambda v: self._section("dsr_bases", v),
+            label_cetr_status=lambda v: self._section("dsr_cetr_status", v),
+            label_dsr_change=lambda v: self._section("dsr_changes", v),
+            label_recorded=lambda v: self._section("recorded_types", v),
         )
         self.env.globals["zone"] = str(zone)
         # Labels are plain text (buttons), so no HTML escaping there.
@@ -82,6 +88,9 @@ class Texts:
 
     def warning(self, warning: RuleWarning) -> Markup:
         return Markup(self.render(f"warnings/{warning.code}", **warning.params))
+
+    def _section(self, section: str, value: object) -> str:
+        return str(self.labels[section].get(str(value), str(value)))
 
     def role(self, role: str) -> str:
         return str(self.labels["roles"].get(str(role), role))

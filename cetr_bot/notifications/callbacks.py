@@ -282,3 +282,45 @@ class ActionOwner:
     def parse(cls, data: str) -> Self:
         action_id, verb, version = split(data, cls.PREFIX, 3)
         return cls(action_number(action_id), one_of(verb, cls.VERBS), action_number(version))
+
+
+# --- the Dynamic Support Register ----------------------------------------------------------
+
+DsrVerb = Literal["show", "hist", "rate", "r", "admit", "a", "dis", "d"]
+DSR_RAGS = ("red", "amber", "green")
+DSR_ARGS: dict[str, tuple[str, ...]] = {
+    "r": DSR_RAGS,  # rate to this colour (the reason is asked next)
+    "d": DSR_RAGS,  # discharged today, back to this colour
+    "a": ("in", "out"),  # admitted today, in area or out of area
+}
+
+
+@dataclass(frozen=True)
+class DsrButton:
+    """ds:<entry>:<verb>:<arg>:<version>; verbs show, hist, rate, admit, dis (open a
+    choice, arg "-") and r, a, d (do it, arg from DSR_ARGS). The version makes the
+    buttons of an older view stale."""
+
+    entry_id: int
+    verb: DsrVerb
+    arg: str = "-"
+    version: int = 0
+    PREFIX: ClassVar[str] = "ds"
+    VERBS: ClassVar[tuple[DsrVerb, ...]] = ("show", "hist", "rate", "r", "admit", "a", "dis", "d")
+
+    def pack(self) -> str:
+        return join(self.PREFIX, self.entry_id, self.verb, self.arg, self.version)
+
+    @classmethod
+    def parse(cls, data: str) -> Self:
+        entry_id, verb, arg, version = split(data, cls.PREFIX, 4)
+        checked = one_of(verb, cls.VERBS)
+        if arg not in DSR_ARGS.get(checked, ("-",)):
+            raise stale()
+        return cls(number(entry_id), checked, arg, _version(version))
+
+
+def _version(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or len(text) > 9:
+        raise stale()
+    return int(text)

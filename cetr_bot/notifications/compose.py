@@ -24,7 +24,7 @@ from cetr_bot.domain import (
     ReviewType,
     Role,
 )
-from cetr_bot.notifications import follow_up_compose, notices_compose
+from cetr_bot.notifications import dsr_compose, follow_up_compose, notices_compose
 from cetr_bot.notifications.keyboards import rsvp_keyboard
 from cetr_bot.scheduling import calendar, follow_up
 from cetr_bot.scheduling import planner as p
@@ -33,6 +33,7 @@ from cetr_bot.services.context import Services
 from cetr_bot.services.question_bank import has_questions
 from cetr_bot.storage.coordinators import team_scope
 from cetr_bot.storage.models import Participant, Person, Review
+from cetr_bot.storage.models_dsr import DsrEntry
 from cetr_bot.storage.models_reminders import Reminder
 from cetr_bot.storage.queries import attendance, preparation
 from cetr_bot.text import Texts
@@ -150,6 +151,8 @@ async def _supersede(
 async def _one(
     svc: Services, texts: Texts, state: _State, row: Reminder, now: datetime
 ) -> Composed:
+    if row.kind in dsr_compose.KINDS:
+        return await dsr_compose.compose_row(svc, texts, state.session, row, now)
     if row.kind in follow_up.KINDS:
         return await follow_up_compose.compose_row(svc, texts, state.session, row, now)
     if row.kind in notices_compose.TEMPLATES:
@@ -311,11 +314,16 @@ async def _booking(svc: Services, texts: Texts, state: _State, row: Reminder) ->
     payload = row.payload
     if due is None or (str(due[0]), due[1].isoformat()) != (payload["type"], payload["due"]):
         return Skip(ReminderStatus.SKIPPED, "next review already booked or no longer due")
+    # On the register with no review in the bot yet: named by its register number.
+    entry_id = await state.session.scalar(
+        select(DsrEntry.id).where(DsrEntry.young_person_id == row.young_person_id)
+    )
     text = texts.render(
         f"reminders/{row.kind}",
         review_type=due[0],
         due=due[1],
         after_review=payload.get("after_review"),
+        dsr_entry=entry_id,
     )
     return Outgoing(text)
 

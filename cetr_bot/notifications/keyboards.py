@@ -9,11 +9,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from cetr_bot.domain import Answer, ReviewType, Role
 from cetr_bot.notifications.callbacks import (
+    DSR_ARGS,
     PICKS,
     ActionOwner,
     ApproveDeputy,
     AskFeedback,
     CancelReview,
+    DsrButton,
+    DsrVerb,
     FeedbackAnswer,
     Invite,
     NewReview,
@@ -224,4 +227,43 @@ def alternatives_keyboard(t: Texts, participant_id: int, *, young: bool) -> Inli
             ]
             for code in OFFERED[young]
         ]
+    )
+
+
+# --- the Dynamic Support Register ----------------------------------------------------------
+
+
+def dsr_open(texts: Texts, entry_id: int) -> InlineKeyboardMarkup:
+    label = texts.label("dsr_buttons.open", id=entry_id)
+    return grid([InlineKeyboardButton(label, callback_data=DsrButton(entry_id, "show").pack())])
+
+
+def dsr_detail(
+    texts: Texts, entry_id: int, version: int, in_hospital: bool
+) -> InlineKeyboardMarkup:
+    verbs: list[DsrVerb] = ["dis"] if in_hospital else ["rate", "admit"]
+    verbs.append("hist")
+    return grid(
+        [
+            InlineKeyboardButton(
+                texts.label(f"dsr_buttons.{verb}"),
+                callback_data=DsrButton(entry_id, verb, "-", version).pack(),
+            )
+            for verb in verbs
+        ],
+        width=2,
+    )
+
+
+def dsr_choices(texts: Texts, entry_id: int, verb: DsrVerb, version: int) -> InlineKeyboardMarkup:
+    """The colours (rate, discharge) or in/out of area (admit) for one entry."""
+    return grid(
+        [
+            InlineKeyboardButton(
+                texts.label(f"dsr_buttons.{verb}_{arg}"),
+                callback_data=DsrButton(entry_id, verb, arg, version).pack(),
+            )
+            for arg in DSR_ARGS[verb]
+        ],
+        width=3 if verb != "a" else 1,
     )

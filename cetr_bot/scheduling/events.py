@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cetr_bot.scheduling import follow_up, planner
+from cetr_bot.scheduling import dsr_planner, follow_up, planner
 from cetr_bot.services.context import Services
 
 
@@ -24,6 +24,7 @@ class ReminderPlanner:
             svc, session, review_id, reason=reason, participant_id=participant_id
         )
         await follow_up.plan_follow_up(svc, session, review_id)
+        await dsr_planner.plan_for_review(svc, session, review_id)
 
     async def action_changed(
         self, svc: Services, session: AsyncSession, action_id: int, *, reason: str
@@ -42,3 +43,9 @@ class ReminderPlanner:
         self, svc: Services, session: AsyncSession, review_id: int, text: str
     ) -> None:
         await follow_up.plan_yp_question(svc, session, review_id, text)
+
+    async def dsr_changed(
+        self, svc: Services, session: AsyncSession, young_person_id: int, *, reason: str
+    ) -> None:
+        await dsr_planner.plan_young_person(svc, session, young_person_id)
+        await planner.plan_young_person(svc, session, young_person_id)

@@ -13,7 +13,7 @@ reminder already sent for the old date does not stop one for the new date).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -24,18 +24,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cetr_bot.domain import (
     Answer,
     PrepStatus,
+    RecordedType,
     ReminderKind,
     ReminderStatus,
     ReviewStatus,
     ReviewType,
     Setting,
 )
+from cetr_bot.dsr_rules import Check, next_inpatient_cetr
 from cetr_bot.rules import PastReview, YoungPersonFacts, next_review_due
 from cetr_bot.scheduling.timeline import days_before, local_at, out_of_quiet_hours
 from cetr_bot.services.context import Services
 from cetr_bot.services.question_bank import has_questions
-from cetr_bot.storage.coordinators import coordinator_chats
+from cetr_bot.storage.coordinators import coordinator_chats, team_chats
 from cetr_bot.storage.models import Participant, Person, Review, YoungPerson
+from cetr_bot.storage.models_dsr import DsrEntry, RecordedReview
 from cetr_bot.storage.models_reminders import Reminder
 from cetr_bot.storage.queries import attendance, preparation
 
@@ -328,7 +331,16 @@ async def plan_young_person(svc: Services, session: AsyncSession, young_person_i
     """The next inpatient / post-admission review: book ahead, then chase if overdue."""
     now = svc.now()
     due = await next_due(svc, session, young_person_id)
-    chats = await coordinator_chats(svc.settings, session, review_id=due[2]) if due else []
+    chats: list[int] = []
+    if due:
+        entry = await session.scalar(
+            select(DsrEntry).where(DsrEntry.young_person_id == young_person_id)
+        )
+        # On the register: its team's coordinators (even before any review in the bot).
+        if entry is not None:
+            chats = await team_chats(svc.settings, session, entry.team_id)
+        elif due[2] is not None:
+            chats = await coordinator_chats(svc.settings, session, review_id=due[2])
     wanted = _booking_reminders(svc, young_person_id, due, now, chats) if due else []
     await reconcile(
         session, Reminder.young_person_id == young_person_id, BOOKING_KINDS, wanted, now
@@ -352,14 +364,46 @@ async def next_due(
         )
         for r in reviews
     ]
+    recorded = (
+        await session.scalars(
+            select(RecordedReview).where(RecordedReview.young_person_id == young_person_id)
+        )
+    ).all()
     facts = YoungPersonFacts(person.date_of_birth, Setting(person.setting), person.admitted_on)
-    found = next_review_due(person=facts, history=history, policy=svc.policy)
+    if recorded or await _on_register(session, young_person_id):
+        found = _next_with_register(svc, person, history, recorded)
+    else:
+        found = next_review_due(person=facts, history=history, policy=svc.policy)
     if found is None:
         return None
     # Named in the coordinator's message by the review they know (never the child's ref).
     pool = [r for r in reviews if r.status != ReviewStatus.CANCELLED] or list(reviews)
     latest = max(pool, key=lambda r: r.scheduled_at).id if pool else None
     return found[0], found[1], latest
+
+
+async def _on_register(session: AsyncSession, young_person_id: int) -> bool:
+    found = await session.scalar(
+        select(DsrEntry.id).where(DsrEntry.young_person_id == young_person_id)
+    )
+    return found is not None
+
+
+def _next_with_register(
+    svc: Services,
+    person: YoungPerson,
+    history: list[PastReview],
+    recorded: Sequence[RecordedReview],
+) -> tuple[ReviewType, date] | None:
+    """With reviews recorded from elsewhere, or on the register: the register's rule
+    (a community CETR or LAEP meeting in the months before admission counts)."""
+    if person.setting != Setting.INPATIENT or person.admitted_on is None:
+        return None
+    checks = [
+        Check(RecordedType(r.type), r.on) for r in history if r.status != ReviewStatus.CANCELLED
+    ] + [Check(RecordedType(r.type), r.held_on) for r in recorded]
+    kind, due = next_inpatient_cetr(person.admitted_on, checks, svc.dsr_policy, svc.policy)
+    return ReviewType(kind), due
 
 
 def _booking_reminders(

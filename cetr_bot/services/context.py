@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cetr_bot.config import Settings
+from cetr_bot.dsr_rules import DsrPolicy
 from cetr_bot.rules import Policy
 from cetr_bot.services.errors import NotAllowed, NotFound, ServiceError
 from cetr_bot.storage.coordinators import TeamScope, team_scope
@@ -60,6 +61,24 @@ class Services:
             inpatient_interval_months=s.inpatient_interval_months,
             transitions_age=s.transitions_age,
             adult_age=s.adult_age,
+        )
+
+    @property
+    def dsr_policy(self) -> DsrPolicy:
+        s = self.settings
+        return DsrPolicy(
+            red_review_days=s.dsr_red_review_days,
+            amber_review_months=s.dsr_amber_review_months,
+            green_review_months=s.dsr_green_review_months,
+            red_cetr_working_days=s.dsr_red_cetr_working_days,
+            amber_cetr_days=s.dsr_amber_cetr_days,
+            cetr_chase_every_days=s.dsr_cetr_chase_every_days,
+            cetr_max_chases=s.dsr_cetr_max_chases,
+            pre_admission_window_months=s.dsr_pre_admission_window_months,
+            out_of_area_visit_weeks=s.dsr_out_of_area_visit_weeks,
+            discharge_review_days=s.dsr_discharge_review_days,
+            adult_warning_months=s.dsr_adult_warning_months,
+            inpatient_interval_months=s.inpatient_interval_months,
         )
 
     # --- who may do what (checked on the server, every time) -----------------------

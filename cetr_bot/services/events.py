@@ -50,6 +50,12 @@ class Planner(Protocol):
         """The young person asked the coordinators something."""
         ...
 
+    async def dsr_changed(
+        self, svc: Services, session: AsyncSession, young_person_id: int, *, reason: str
+    ) -> None:
+        """A register entry changed, or a review was recorded for its young person."""
+        ...
+
 
 _installed: list[Planner] = []
 
@@ -101,3 +107,10 @@ async def feedback_sent(svc: Services, session: AsyncSession, review_id: int) ->
 
 async def question_asked(svc: Services, session: AsyncSession, review_id: int, text: str) -> None:
     await planner_of(svc).question_asked(svc, session, review_id, text)
+
+
+async def dsr_changed(
+    svc: Services, session: AsyncSession, young_person_id: int, *, reason: str
+) -> None:
+    """The register changed for this young person: re-plan its reminders."""
+    await planner_of(svc).dsr_changed(svc, session, young_person_id, reason=reason)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from cetr_bot.domain import ReviewStatus, ReviewType, Role, Setting
+from cetr_bot.domain import RecordedType, ReviewStatus, ReviewType, Role, Setting
 from cetr_bot.rules import (
     PastReview,
     RuleWarning,
@@ -26,6 +26,7 @@ from cetr_bot.services.errors import Invalid, NotFound
 from cetr_bot.services.events import review_changed
 from cetr_bot.storage.coordinators import default_team_id
 from cetr_bot.storage.models import Participant, Person, Review, YoungPerson
+from cetr_bot.storage.models_dsr import RecordedReview
 from cetr_bot.storage.queries import attendance
 from cetr_bot.text_safety import clean_text
 
@@ -233,12 +234,25 @@ async def _warnings(svc: Services, session: AsyncSession, review: Review) -> lis
 
 async def _history(svc: Services, session: AsyncSession, person_id: int) -> list[PastReview]:
     rows = await session.scalars(select(Review).where(Review.young_person_id == person_id))
-    return [
+    found = [
         PastReview(
             r.id, ReviewType(r.type), local_date(svc, r.scheduled_at), ReviewStatus(r.status)
         )
         for r in rows
     ]
+    # Reviews held elsewhere and recorded (negative ids: never one of ours); an emergency
+    # (LAEP) meeting counts as the check before an admission, like a community CETR.
+    recorded = await session.scalars(
+        select(RecordedReview).where(RecordedReview.young_person_id == person_id)
+    )
+    found += [
+        PastReview(-r.id, _as_review_type(r.type), r.held_on, ReviewStatus.HELD) for r in recorded
+    ]
+    return found
+
+
+def _as_review_type(recorded: str) -> ReviewType:
+    return ReviewType.COMMUNITY if recorded == RecordedType.LAEP else ReviewType(recorded)
 
 
 async def preview_warnings(

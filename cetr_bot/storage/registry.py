@@ -3,6 +3,7 @@
 from cetr_bot.storage import (
     models,
     models_actions,
+    models_dsr,
     models_feedback,
     models_pack,
     models_preparation,
@@ -15,6 +16,7 @@ __all__ = [
     "Base",
     "models",
     "models_actions",
+    "models_dsr",
     "models_feedback",
     "models_pack",
     "models_preparation",

@@ -29,6 +29,7 @@ from cetr_bot.telegram.handlers import (
     consent,
     coordinator,
     deputies,
+    dsr,
     feedback,
     gate,
     pack,
@@ -57,6 +58,7 @@ CAPABILITIES = (
     review_feedback,
     admin,
     deputies,
+    dsr,
 )
 
 # Typed text (not a command) goes to the first of these that takes it. A guided flow
@@ -66,6 +68,7 @@ CAPABILITIES = (
 # last the preparation walk-through, which takes any text as the answer to its current
 # question. Nobody: a kind pointer (handlers/common.py router).
 TEXT_ROUTES = (
+    dsr.typed_text,
     coordinator.typed_text,
     actions.typed_text,
     review_feedback.typed_text,

@@ -39,6 +39,7 @@ COORDINATOR_COMMANDS = (
     "approve",
     "pack",
     "writefeedback",
+    "dsr",
 )
 
 ADMIN_COMMANDS = ("team", "coordinator", "admin")
