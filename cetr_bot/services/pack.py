@@ -28,6 +28,7 @@ from cetr_bot.services import (
     consent,
     deputies,
     notices,
+    pack_pdf,
     preparation,
     preparation_reads,
     safeguarding,
@@ -416,14 +417,6 @@ def filename(pack: Pack, suffix: str = "html") -> str:
 
 
 def to_pdf(html: str) -> bytes:
-    """The same pack as a PDF (xhtml2pdf: pure Python, installs anywhere). Slow-ish and
-    blocking: call it in a thread."""
-    import io
-
-    from xhtml2pdf import pisa
-
-    out = io.BytesIO()
-    result = pisa.CreatePDF(html, dest=out, encoding="utf-8")
-    if result.err:
-        raise RuntimeError("the PDF could not be made")
-    return out.getvalue()
+    """The same pack as a PDF, in embedded Unicode fonts (services/pack_pdf.py). Slow
+    (seconds) and blocking: call it in a thread."""
+    return pack_pdf.to_pdf(html)
