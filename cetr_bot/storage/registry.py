@@ -8,6 +8,7 @@ from cetr_bot.storage import (
     models_preparation,
     models_reminders,
     models_teams,
+    models_updates,
 )
 from cetr_bot.storage.models import Base
 
@@ -20,4 +21,5 @@ __all__ = [
     "models_preparation",
     "models_reminders",
     "models_teams",
+    "models_updates",
 ]
