@@ -14,7 +14,7 @@ from cetr_bot import logging_setup
 
 REQUEST_ID_HEADER = "X-Request-Id"
 _REQUEST_ID_SHAPE = re.compile(r"[A-Za-z0-9._-]{8,64}")
-_REQUEST_ID = "cetr_request_id"
+_REQUEST_ID: web.RequestKey[str] = web.RequestKey("cetr_request_id", str)
 
 # Strict for JSON endpoints; the companion's pages will loosen CSP per route as needed.
 SECURITY_HEADERS = {

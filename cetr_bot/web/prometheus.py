@@ -51,7 +51,9 @@ async def refresh_gauges(ctx: WebContext) -> None:
     metrics.REMINDERS_DUE.set(due_count or 0)
     metrics.REMINDERS_RETRYING.set(retrying or 0)
     # min() keeps the column's type, so `oldest` is an aware UTC datetime.
-    metrics.DISPATCH_LAG.set(max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0)
+    metrics.DISPATCH_LAG.set(
+        max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
+    )
     metrics.PEOPLE_UNREACHABLE.set(unreachable or 0)
     metrics.PROCESSED_UPDATES.set(claimed or 0)
 
