@@ -28,11 +28,10 @@ SCRAPE_DB_SECONDS = 3.0
 async def refresh_gauges(ctx: WebContext) -> None:
     now = ctx.svc.now()
     async with ctx.svc.db.transaction() as session:
-        by_status = dict(
-            (await session.execute(select(Reminder.status, func.count()).group_by(Reminder.status)))
-            .tuples()
-            .all()
+        rows = await session.execute(
+            select(Reminder.status, func.count()).group_by(Reminder.status)
         )
+        by_status = {str(status): int(n) for status, n in rows}
         due = (Reminder.status == ReminderStatus.PENDING) & (Reminder.send_after <= now)
         due_count, oldest = (
             await session.execute(select(func.count(), func.min(Reminder.send_after)).where(due))

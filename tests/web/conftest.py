@@ -4,10 +4,12 @@ runner calling setWebhook on the sandbox for it; the sandbox pushes every update
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 import pytest
+from aiohttp import web
 
 from cetr_bot.config import Settings
 from cetr_bot.runner import BotRunner, web_context
@@ -54,3 +56,36 @@ async def web_bot(svc: Services, sandbox: Sandbox) -> AsyncIterator[WebBot]:
     ctx.draining = True
     await runner.stop()
     await server.stop()
+
+
+@dataclass
+class FakeWebhook:
+    """A webhook that records what it is sent and answers with `answers` (then 200)."""
+
+    url: str = ""
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    answers: list[int] = field(default_factory=list)
+
+
+@pytest.fixture
+async def fake_webhook() -> AsyncIterator[FakeWebhook]:
+    hook = FakeWebhook()
+
+    async def receive(request: web.Request) -> web.Response:
+        body = await request.json()
+        hook.requests.append(
+            {
+                "update_id": body["update_id"],
+                "secret": request.headers.get("X-Telegram-Bot-Api-Secret-Token"),
+            }
+        )
+        return web.Response(status=hook.answers.pop(0) if hook.answers else 200)
+
+    app = web.Application()
+    app.router.add_post("/hook", receive)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    hook.url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
+    yield hook
+    await runner.cleanup()
