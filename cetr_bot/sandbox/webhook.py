@@ -47,6 +47,7 @@ class WebhookPusher:
         self._attempts: dict[int, int] = {}
         self._not_before: dict[int, float] = {}  # update_id -> monotonic time of next try
         self._turn = itertools.count()
+        self._keys: dict[int, int] = {}  # update_id -> _key(update), worked out once
 
     def start(self) -> None:
         self._session = aiohttp.ClientSession(trust_env=False)
@@ -92,8 +93,10 @@ class WebhookPusher:
         for update in self.state.pending_updates():
             if len(self._in_flight) >= hook.max_connections:
                 break
-            update_id = int(update["update_id"])
-            key = _key(update)
+            update_id = update["update_id"]
+            key = self._keys.get(update_id)
+            if key is None:
+                key = self._keys[update_id] = _key(update)
             if key in seen or update_id in self._in_flight or key in self._busy_keys:
                 seen.add(key)
                 continue
@@ -115,6 +118,7 @@ class WebhookPusher:
             delivery = await self.post(update, url)
             if delivery.status is not None and 200 <= delivery.status < 300:
                 self.state.confirm_update(update_id)
+                self._keys.pop(update_id, None)
                 self._attempts.pop(update_id, None)
                 self._not_before.pop(update_id, None)
             else:
