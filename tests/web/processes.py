@@ -120,6 +120,7 @@ def group_message(sandbox: Sandbox) -> int:
 class ScaleResult:
     updates: int
     seconds: float
+    handled_in_time: int = 0  # answered before push_and_wait's deadline (120 s)
     redelivered: int = 0
     answered: int = 0  # answerCallbackQuery calls that the sandbox accepted
     refused: int = 0  # answerCallbackQuery calls refused (the press already answered)
@@ -128,7 +129,7 @@ class ScaleResult:
 
     @property
     def updates_per_second(self) -> float:
-        return self.updates / self.seconds if self.seconds else 0.0
+        return self.handled_in_time / self.seconds if self.seconds else 0.0
 
 
 async def push_and_wait(
@@ -147,7 +148,8 @@ async def push_and_wait(
             break
         await asyncio.sleep(0.05)
     seconds = time.monotonic() - started
-    return ScaleResult(updates, seconds)
+    done = len(sandbox.calls_to("answerCallbackQuery")) - before
+    return ScaleResult(updates, seconds, handled_in_time=done)
 
 
 async def redeliver_to_others(sandbox: Sandbox, bots: list[BotProcess], count: int) -> int:
@@ -189,6 +191,7 @@ async def settle(bots: list[BotProcess], handled: int, seconds: float = 30.0) ->
 def summary(result: ScaleResult) -> dict[str, Any]:
     return {
         "updates": result.updates,
+        "handled_in_time": result.handled_in_time,
         "seconds": round(result.seconds, 2),
         "updates_per_second": round(result.updates_per_second, 1),
         "redelivered": result.redelivered,
