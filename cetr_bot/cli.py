@@ -200,7 +200,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
-    logging_setup.configure(logging.INFO if args.command == "run" else logging.WARNING)
+    logging_setup.configure(
+        logging.INFO if args.command == "run" else logging.WARNING, settings.log_format
+    )
     if args.command == "run":
         return _run(settings)
     if args.command == "demo":

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from datetime import time
 from functools import cached_property
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_API_URL = "https://api.telegram.org"
+WEBHOOK_SECRET_MIN = 32
+# What Telegram accepts as a secret_token.
+WEBHOOK_SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class ConfigError(Exception):
@@ -91,6 +95,19 @@ class Settings(BaseSettings):
     dsr_adult_warning_months: int = Field(6, ge=1, le=24)
     dsr_admissions_standard_percent: int = Field(90, ge=0, le=100)
 
+    # --- production settings (web server, webhook, logs) ---
+    # The one web server of the process: webhook, /healthz, /readyz, /metrics.
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(8080, ge=0, le=65535)
+    web_max_body_bytes: int = Field(1_048_576, ge=1024, le=64 * 1024 * 1024)
+    # The public https base; set, `run` takes updates by webhook at WEBHOOK_URL/telegram.
+    webhook_url: str | None = None
+    # Sent back by Telegram in X-Telegram-Bot-Api-Secret-Token; required with WEBHOOK_URL.
+    webhook_secret: SecretStr | None = None
+    # How long a handled update's id is kept to drop redeliveries (hours).
+    processed_update_retention_hours: float = Field(24.0, gt=0, le=24 * 30)
+    log_format: Literal["text", "json"] = "text"
+
     @field_validator("coordinator_ids", "admin_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
@@ -132,6 +149,28 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("TELEGRAM_API_URL must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_base(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("WEBHOOK_URL must start with https:// (the public base URL)")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url is None:
+            return self
+        secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+        if len(secret) < WEBHOOK_SECRET_MIN or not WEBHOOK_SECRET_SHAPE.fullmatch(secret):
+            # Never the value itself, not even in part.
+            raise ValueError(
+                f"WEBHOOK_SECRET must be set when WEBHOOK_URL is: {WEBHOOK_SECRET_MIN} to 256 "
+                "characters of A-Z, a-z, 0-9, _ and - (e.g. `openssl rand -hex 32`)"
+            )
+        return self
 
     @cached_property
     def zone(self) -> ZoneInfo:

@@ -8,15 +8,20 @@ shaped like a bot token in messages, arguments, exception and stack text.
 
 from __future__ import annotations
 
+import contextvars
+import json
 import logging
 import re
 import traceback
+from datetime import UTC, datetime
 from typing import Any
 
 TOKEN_SHAPE = re.compile(r"\d{5,}:[A-Za-z0-9_-]{30,}")
 REDACTED = "<redacted-token>"
 QUIET_LOGGERS = ("httpx", "httpcore")
 FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+# The web server's request id while a request is handled (JSON logs carry it).
+REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
 
 def redact(text: str) -> str:
@@ -69,8 +74,35 @@ def quiet_http_loggers() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def configure(level: int) -> None:
-    """The one place logging is set up for the programs."""
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time, level, logger, message (ids only, like every log
+    line here), the request id when there is one, and the exception text if any."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        request_id = REQUEST_ID.get()
+        if request_id:
+            entry["request_id"] = request_id
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exc"] = redact(record.exc_text)
+        if record.stack_info:
+            entry["stack"] = redact(record.stack_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def configure(level: int, log_format: str = "text") -> None:
+    """The one place logging is set up for the programs; log_format "json" gives one
+    JSON object a line (LOG_FORMAT=json)."""
     logging.basicConfig(level=level, format=FORMAT)
+    if log_format == "json":
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(JsonFormatter())
     quiet_http_loggers()
     install_redaction()

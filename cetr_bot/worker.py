@@ -67,8 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Send due reminders (no update polling).")
     parser.add_argument("--until-idle", action="store_true", help="stop when nothing due is left")
     args = parser.parse_args(argv)
-    logging_setup.configure(logging.INFO)
-    return asyncio.run(run(load_settings(), until_idle=args.until_idle))
+    settings = load_settings()
+    logging_setup.configure(logging.INFO, settings.log_format)
+    return asyncio.run(run(settings, until_idle=args.until_idle))
 
 
 if __name__ == "__main__":

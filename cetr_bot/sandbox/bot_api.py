@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from .html_check import HtmlParseError, ParsedText, parse_text
 from .markup import validate_commands, validate_reply_markup
 from .media import StoredFile, guess_mime
 from .params import Params, Upload
-from .state import BotMessage, SandboxState
+from .state import BotMessage, SandboxState, Webhook
 
 __all__ = ["BotApi", "Call"]
 
@@ -47,6 +48,9 @@ _CHAT_SCOPES = frozenset({"chat", "chat_administrators", "chat_member"})
 _MENU_TYPES = frozenset({"commands", "web_app", "default"})
 
 
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
 def _bad(description: str) -> ApiError:
     return ApiError(400, f"Bad Request: {description}")
 
@@ -70,6 +74,7 @@ class BotApi:
         handlers: dict[str, Handler] = {
             "getMe": self.get_me,
             "getUpdates": self.get_updates,
+            "setWebhook": self.set_webhook,
             "deleteWebhook": self.delete_webhook,
             "getWebhookInfo": self.get_webhook_info,
             "setMyCommands": self.set_my_commands,
@@ -182,6 +187,8 @@ class BotApi:
 
     async def get_updates(self, call: Call) -> list[dict[str, Any]]:
         p = call.params
+        if self.state.webhook is not None:
+            await self.state.poll_updates(0, 0)  # raises Telegram's 409 Conflict
         offset = p.get_int("offset")
         if offset:
             self.state.confirm_updates(offset)
@@ -190,17 +197,48 @@ class BotApi:
         p.get_json("allowed_updates")  # accepted (and must be valid JSON) but not filtered
         return await self.state.poll_updates(limit, timeout)
 
+    async def set_webhook(self, call: Call) -> bool:
+        p = call.params
+        url = p.get_text("url") or ""
+        if not url:
+            return await self.delete_webhook(call)
+        if not url.startswith(("http://", "https://")):
+            # Telegram wants https; the sandbox also takes http, for local bots.
+            raise _bad("bad webhook: An HTTPS URL must be provided for webhook")
+        secret = p.get_text("secret_token") or None
+        if secret is not None and not _SECRET_TOKEN.fullmatch(secret):
+            raise _bad("secret token contains unallowed characters")
+        connections = p.get_int("max_connections") or 40
+        if not 1 <= connections <= 100:
+            raise _bad("bad webhook: max_connections must be between 1 and 100")
+        allowed = p.get_json("allowed_updates")
+        if p.get_flag("drop_pending_updates"):
+            self.state.drop_updates()
+        self.state.set_webhook(
+            Webhook(url, secret, connections, allowed if isinstance(allowed, list) else None)
+        )
+        return True
+
     async def delete_webhook(self, call: Call) -> bool:
         if call.params.get_flag("drop_pending_updates"):
             self.state.drop_updates()
+        self.state.set_webhook(None)
         return True
 
     async def get_webhook_info(self, call: Call) -> dict[str, Any]:
-        return {
-            "url": "",
+        hook = self.state.webhook
+        info: dict[str, Any] = {
+            "url": hook.url if hook else "",
             "has_custom_certificate": False,
             "pending_update_count": self.state.pending_update_count,
         }
+        if hook is not None:
+            info["max_connections"] = hook.max_connections
+            if hook.allowed_updates is not None:
+                info["allowed_updates"] = hook.allowed_updates
+            if self.state.webhook_last_error is not None:
+                info["last_error_date"], info["last_error_message"] = self.state.webhook_last_error
+        return info
 
     # ----- commands and menu --------------------------------------------------------------
 

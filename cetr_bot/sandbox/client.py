@@ -185,6 +185,30 @@ class SandboxClient:
         result: list[int] = (await self.request("GET", "/sandbox/left_chats")).json()
         return result
 
+    async def webhook(self, **settings: Any) -> dict[str, Any]:
+        """The webhook test hooks: balance=[urls], timeout=s, retry_seconds=s."""
+        response = await self.request("POST", "/sandbox/webhook", json=settings)
+        result: dict[str, Any] = response.json()
+        return result
+
+    async def redeliver(
+        self, update_ids: list[int], url: str | None = None
+    ) -> list[dict[str, Any]]:
+        """POST these updates to `url` (default: the webhook's) once more, as Telegram does
+        when it missed an answer; returns each delivery's status."""
+        body: dict[str, Any] = {"update_ids": update_ids, "url": url}
+        response = await self.request(
+            "POST", "/sandbox/webhook/redeliver", json=body, http_timeout=120.0
+        )
+        result: list[dict[str, Any]] = response.json()
+        return result
+
+    async def deliveries(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = (
+            await self.request("GET", "/sandbox/webhook/deliveries")
+        ).json()
+        return result
+
     async def calls(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = (await self.request("GET", "/sandbox/calls")).json()
         return result

@@ -19,6 +19,7 @@ from .bot_api import BotApi
 from .errors import ApiError, SandboxError
 from .params import Params, read_params
 from .state import ApiCall, SandboxState
+from .webhook import WebhookPusher
 
 __all__ = ["Sandbox", "serve_forever", "start_sandbox"]
 
@@ -34,6 +35,7 @@ class Sandbox(SandboxState):
     def __init__(self, *, bot_username: str = "cetr_sandbox_bot") -> None:
         super().__init__(bot_username=bot_username)
         self.api = BotApi(self)
+        self.pusher = WebhookPusher(self)
         self.url = ""
         self._runner: web.AppRunner | None = None
         # Set by whoever runs the bot in this process (tests, the demo): returns True once
@@ -67,10 +69,12 @@ class Sandbox(SandboxState):
         await web.TCPSite(self._runner, host, port).start()
         bound_port = self._runner.addresses[0][1]  # the real port when port=0
         self.url = f"http://{host}:{bound_port}"
+        self.pusher.start()
 
     async def stop(self) -> None:
         """Release long polls, then shut the server down."""
         self.wake_all()
+        await self.pusher.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -287,6 +291,44 @@ async def _calls(sandbox: Sandbox, request: web.Request) -> Any:
     return [call._asdict() for call in sandbox.calls]
 
 
+async def _webhook_settings(sandbox: Sandbox, request: web.Request) -> Any:
+    """Test hooks: {"balance": [urls]} spreads deliveries over several URLs in turn;
+    "timeout" and "retry_seconds" tune how soon a failed delivery is retried."""
+    if request.method == "POST":
+        body = await _json(request)
+        if "balance" in body:
+            sandbox.webhook_balance = [str(u) for u in body["balance"] or []]
+        if "timeout" in body:
+            sandbox.webhook_timeout = float(body["timeout"])
+        if "retry_seconds" in body:
+            sandbox.webhook_retry_seconds = float(body["retry_seconds"])
+    hook = sandbox.webhook
+    return {
+        "url": hook.url if hook else None,
+        "balance": sandbox.webhook_balance,
+        "timeout": sandbox.webhook_timeout,
+        "retry_seconds": sandbox.webhook_retry_seconds,
+        "pending_update_count": sandbox.pending_update_count,
+    }
+
+
+async def _webhook_redeliver(sandbox: Sandbox, request: web.Request) -> Any:
+    """Test hook: {"update_ids": [...], "url": optional} POSTs those updates once more."""
+    body = await _json(request)
+    ids = body.get("update_ids")
+    ids = [int(i) for i in ids] if ids is not None else [int(body["update_id"])]
+    url = body.get("url")
+    done = await sandbox.pusher.redeliver(ids, str(url) if url else None)
+    return [{"update_id": d.update_id, "url": d.url, "status": d.status} for d in done]
+
+
+async def _webhook_deliveries(sandbox: Sandbox, request: web.Request) -> Any:
+    return [
+        {"update_id": d.update_id, "url": d.url, "status": d.status, "forced": d.forced}
+        for d in sandbox.deliveries
+    ]
+
+
 async def _health(sandbox: Sandbox, request: web.Request) -> Any:
     return {"ok": True}
 
@@ -316,6 +358,10 @@ def build_app(sandbox: Sandbox) -> web.Application:
         ("DELETE", "/sandbox/faults", _faults),
         ("GET", "/sandbox/calls", _calls),
         ("GET", "/sandbox/left_chats", _left_chats),
+        ("GET", "/sandbox/webhook", _webhook_settings),
+        ("POST", "/sandbox/webhook", _webhook_settings),
+        ("POST", "/sandbox/webhook/redeliver", _webhook_redeliver),
+        ("GET", "/sandbox/webhook/deliveries", _webhook_deliveries),
     ]
     for http_method, path, func in routes:
         add(http_method, path, _sandbox_route(func))

@@ -20,10 +20,14 @@ from .html_check import ParsedText
 from .markup import inline_buttons
 from .media import StoredFile, user_media
 
-__all__ = ["ApiCall", "BotMessage", "SandboxState"]
+__all__ = ["ApiCall", "BotMessage", "SandboxState", "Webhook", "WebhookDelivery"]
 
 _COMMAND_RE = re.compile(r"^/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?")
 _GROUP_TYPES = frozenset({"group", "supergroup", "channel"})
+_WEBHOOK_CONFLICT = (
+    "Conflict: can't use getUpdates method while webhook is active; "
+    "use deleteWebhook to delete the webhook first"
+)
 _CONFLICT = (
     "Conflict: terminated by other getUpdates request; "
     "make sure that only one bot instance is running"
@@ -101,6 +105,27 @@ class BotMessage:
 
 
 @dataclass
+class Webhook:
+    """What setWebhook set (Telegram keeps one per bot)."""
+
+    url: str
+    secret_token: str | None = None
+    max_connections: int = 40
+    allowed_updates: list[str] | None = None
+
+
+@dataclass
+class WebhookDelivery:
+    """One POST of an update to a webhook URL, and how it was answered."""
+
+    update_id: int
+    url: str
+    status: int | None  # HTTP status, None on a timeout or a refused connection
+    error: str | None = None
+    forced: bool = False  # a redelivery asked for by a test (/sandbox/webhook/redeliver)
+
+
+@dataclass
 class _Query:
     user_id: int
     message_id: int
@@ -146,6 +171,17 @@ class SandboxState:
         self.menu_buttons: dict[str, dict[str, Any]] = {}  # "default" or chat id -> button
         self.rate = RateLimiter()
         self.closing = False
+        self.webhook: Webhook | None = None
+        self.webhook_last_error: tuple[int, str] | None = None  # (unix time, message)
+        self.deliveries: list[WebhookDelivery] = []
+        # Test hooks: the pusher spreads updates over these URLs in turn (a load balancer
+        # in front of several bot processes) instead of the webhook's own URL.
+        self.webhook_balance: list[str] = []
+        self.webhook_timeout = 10.0  # seconds to wait for a webhook's answer
+        self.webhook_retry_seconds = 0.2  # first redelivery delay, doubled each time, capped
+        self.webhook_retry_cap_seconds = 5.0
+        self.history: dict[int, dict[str, Any]] = {}  # every update made, by update_id
+        self.webhook_wake = asyncio.Event()  # set when the pusher may have work
         self.active_polls = 0  # getUpdates requests currently waiting (handy in tests)
         self._users: dict[int, dict[str, Any]] = {}
         self._groups: dict[int, dict[str, Any]] = {}  # group/supergroup/channel chats
@@ -260,8 +296,11 @@ class SandboxState:
 
     def _push_update(self, body: dict[str, Any]) -> int:
         update_id = next(self._update_ids)
-        self._updates.append({"update_id": update_id, **body})
+        update = {"update_id": update_id, **body}
+        self._updates.append(update)
+        self.history[update_id] = update
         self._update_signal.fire()
+        self.webhook_wake.set()
         return update_id
 
     async def wait_for_poller(self, seconds: float = 5.0) -> bool:
@@ -285,17 +324,42 @@ class SandboxState:
     def drop_updates(self) -> None:
         self._updates.clear()
 
+    def pending_updates(self) -> list[dict[str, Any]]:
+        """Updates not yet confirmed (by getUpdates' offset or a webhook's 2xx), in order."""
+        return list(self._updates)
+
+    def confirm_update(self, update_id: int) -> None:
+        """A webhook answered 2xx: Telegram forgets the update."""
+        self._updates = [u for u in self._updates if u["update_id"] != update_id]
+        self._update_signal.fire()
+
+    def set_webhook(self, webhook: Webhook | None) -> None:
+        self.webhook = webhook
+        self.webhook_last_error = None
+        self.webhook_wake.set()
+        self._update_signal.fire()  # a waiting getUpdates ends with 409
+
+    def note_webhook_error(self, message: str) -> None:
+        self.webhook_last_error = (_now(), message)
+
     @property
     def pending_update_count(self) -> int:
         return len(self._updates)
 
     async def poll_updates(self, limit: int, seconds: float) -> list[dict[str, Any]]:
         """Long-poll for updates; a newer getUpdates ends an older one with 409."""
+        if self.webhook is not None:
+            raise ApiError(409, _WEBHOOK_CONFLICT)
         self._poll_generation += 1
         mine = self._poll_generation
 
         def ready() -> bool:
-            return self.closing or mine != self._poll_generation or bool(self._updates)
+            return (
+                self.closing
+                or mine != self._poll_generation
+                or bool(self._updates)
+                or self.webhook is not None
+            )
 
         self.active_polls += 1
         try:
@@ -306,6 +370,8 @@ class SandboxState:
             self.active_polls -= 1
         if mine != self._poll_generation and not self.closing:
             raise ApiError(409, _CONFLICT)
+        if self.webhook is not None:
+            raise ApiError(409, _WEBHOOK_CONFLICT)
         return [dict(u) for u in self._updates[:limit]]
 
     # ----- messages ---------------------------------------------------------------

@@ -24,6 +24,7 @@ from telegram import Bot, InputFile
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes, ExtBot
 
+from cetr_bot import metrics
 from cetr_bot.domain import ReminderStatus
 from cetr_bot.scheduling import calendar, delivery
 from cetr_bot.scheduling.outgoing import Composer, Outgoing, Skip, installed_composer
@@ -81,6 +82,7 @@ class Dispatcher:
         self._busy = asyncio.Lock()
         self._idle = asyncio.Event()
         self._idle.set()
+        self.stopping = False  # set on SIGTERM: rows not yet started are given back
 
     async def tick(
         self, bot: Bot, *, now: datetime | None = None, budget_seconds: float = 60.0
@@ -223,7 +225,7 @@ class Dispatcher:
             wait = self.pacer.reserve(row.chat_id)
             if wait > 0:
                 await asyncio.sleep(wait)
-            if time.monotonic() - batch.claimed_at > lease / 2:
+            if self.stopping or time.monotonic() - batch.claimed_at > lease / 2:
                 # Too late to be sure no other process has re-claimed it: give it back.
                 await self._release(row)
                 report.released += 1
@@ -260,6 +262,7 @@ class Dispatcher:
         self, row: Reminder, outcome: delivery.Outcome, report: TickReport, now: datetime | None
     ) -> None:
         s = self.svc.settings
+        metrics.note_reminder_outcome(outcome.kind)
         if outcome.kind == delivery.Result.SENT:
             report.sent += 1
             await self._finish(row, ReminderStatus.SENT, None, now)

@@ -9,6 +9,7 @@ from cetr_bot.storage import (
     models_preparation,
     models_reminders,
     models_teams,
+    models_updates,
 )
 from cetr_bot.storage.models import Base
 
@@ -22,4 +23,5 @@ __all__ = [
     "models_preparation",
     "models_reminders",
     "models_teams",
+    "models_updates",
 ]

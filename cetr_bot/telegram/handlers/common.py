@@ -13,6 +13,7 @@ from cetr_bot.domain import FAMILY_ROLES, PANEL_ROLES, Role
 from cetr_bot.services import flows, invitations, people, teams
 from cetr_bot.services.errors import ServiceError
 from cetr_bot.storage.models import PendingInput
+from cetr_bot.telegram import updates
 from cetr_bot.telegram.handlers import attendance, preparation
 from cetr_bot.telegram.menus import set_coordinator_menu
 from cetr_bot.telegram.replies import (
@@ -128,6 +129,7 @@ async def note_seen(update: Update, context: Context) -> None:
 async def on_error(update: object, context: Context) -> None:
     """Log by id only, and tell the user something went wrong without details."""
     update_id = update.update_id if isinstance(update, Update) else None
+    updates.mark_failed()  # the metrics count it as an error, whatever follows
     if isinstance(context.error, Forbidden) and isinstance(update, Update):
         await _blocked(update, context)
         return
