@@ -1,7 +1,7 @@
 """the Dynamic Support Register: entries, admissions, changes, reviews held elsewhere
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0010
 """
 
 from collections.abc import Sequence
