@@ -107,6 +107,11 @@ class Settings(BaseSettings):
     # How long a handled update's id is kept to drop redeliveries (hours).
     processed_update_retention_hours: float = Field(24.0, gt=0, le=24 * 30)
     log_format: Literal["text", "json"] = "text"
+    # The web companion's public https base (pages, Mini Apps, sign-in links). Set, sensitive
+    # content is shown there and chats get discreet links; unset, documents are sent protected.
+    web_base_url: str | None = None
+    webapp_max_age_seconds: int = Field(3600, ge=60, le=86400)
+    web_session_idle_minutes: int = Field(30, ge=5, le=24 * 60)
 
     @field_validator("coordinator_ids", "admin_ids", mode="before")
     @classmethod
