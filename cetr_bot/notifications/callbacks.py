@@ -22,6 +22,7 @@ MAX_BYTES = 64  # Telegram's limit on callback data
 
 RsvpCode = Literal["p", "v", "x", "d", "w", "s"]
 OwnerVerb = Literal["d", "u", "h", "n"]
+MenuChoice = Literal["change_due", "change_what", "reassign", "cancel", "yes", "keep"]
 YesNo = Literal["yes", "no"]
 YES_NO: tuple[YesNo, ...] = ("yes", "no")
 C = TypeVar("C", bound=str)
@@ -40,11 +41,13 @@ def join(*parts: object) -> str:
 
 
 def split(data: str, prefix: str, *counts: int) -> list[str]:
-    """The parts after `prefix`, if their number is one of `counts`."""
+    """The parts after `prefix` (itself one part, or more: "pr:go"), if their number is
+    one of `counts`."""
     parts = data.split(SEP)
-    if parts[0] != prefix or len(parts) - 1 not in counts:
+    head = prefix.count(SEP) + 1
+    if SEP.join(parts[:head]) != prefix or len(parts) - head not in counts:
         raise stale()
-    return parts[1:]
+    return parts[head:]
 
 
 def number(text: str, prefixes: str = "") -> int:
@@ -324,3 +327,294 @@ def _version(text: str) -> int:
     if not text.isascii() or not text.isdigit() or len(text) > 9:
         raise stale()
     return int(text)
+
+
+@dataclass(frozen=True)
+class ActionMenu:
+    """am:<action>:<change_due|change_what|reassign|cancel|yes|keep>
+
+    The coordinator's menu on one action. Read in two steps: `action_of()` reads only the
+    action, `parse()` the whole press. The handler looks the action up (which checks it
+    is in the coordinator's team) between the two, so a press on an action that is not
+    theirs says "not found" whatever follows it."""
+
+    action_id: int
+    choice: MenuChoice
+    PREFIX: ClassVar[str] = "am"
+    CHOICES: ClassVar[tuple[MenuChoice, ...]] = (
+        "change_due",
+        "change_what",
+        "reassign",
+        "cancel",
+        "yes",
+        "keep",
+    )
+
+    def pack(self) -> str:
+        return join(self.PREFIX, self.action_id, self.choice)
+
+    @classmethod
+    def action_of(cls, data: str) -> int:
+        """The action of any "am:" press (its menu or a new owner), nothing more."""
+        parts = data.split(SEP)
+        if parts[0] != cls.PREFIX or len(parts) < 3:
+            raise stale()
+        return action_number(parts[1])
+
+    @classmethod
+    def parse(cls, data: str) -> Self:
+        action_id, choice = split(data, cls.PREFIX, 2)
+        return cls(action_number(action_id), one_of(choice, cls.CHOICES))
+
+
+@dataclass(frozen=True)
+class ReassignAction:
+    """am:<action>:to:<participant> (read after ActionMenu.action_of, as the menu is)."""
+
+    action_id: int
+    owner_participant_id: int
+    PREFIX: ClassVar[str] = ActionMenu.PREFIX
+
+    def pack(self) -> str:
+        return join(self.PREFIX, self.action_id, "to", self.owner_participant_id)
+
+    @classmethod
+    def parse(cls, data: str) -> Self:
+        action_id, verb, owner = split(data, cls.PREFIX, 3)
+        one_of(verb, ("to",))
+        return cls(action_number(action_id), action_number(owner))
+
+
+def parse_action_menu(data: str) -> ActionMenu | ReassignAction:
+    """Any "am:" press: the menu's choices, or a new owner for the action."""
+    if len(data.split(SEP)) == 4:
+        return ReassignAction.parse(data)
+    return ActionMenu.parse(data)
+
+
+# --- a new action's owner ("ah:"): the flow of /addaction holds the rest ------------------
+
+
+@dataclass(frozen=True)
+class OwnerIsParticipant(OneId):
+    """ah:p:<participant> (someone already in the review; read as an action's number is)"""
+
+    participant_id: int
+    PREFIX: ClassVar[str] = "ah:p"
+
+    @classmethod
+    def parse(cls, data: str) -> Self:
+        (value,) = split(data, cls.PREFIX, 1)
+        return cls(action_number(value))
+
+
+@dataclass(frozen=True)
+class AskNewOwner:
+    """ah:new (someone not in the review yet: ask their role)"""
+
+    PREFIX: ClassVar[str] = "ah:new"
+
+    def pack(self) -> str:
+        return self.PREFIX
+
+    @classmethod
+    def parse(cls, data: str) -> Self:
+        split(data, cls.PREFIX, 0)
+        return cls()
+
+
+@dataclass(frozen=True)
+class NewOwnerRole:
+    """ah:r:<role> (the flow checks the role is one a new owner may have)."""
+
+    role: str
+    PREFIX: ClassVar[str] = "ah:r"
+
+    def pack(self) -> str:
+        return join(self.PREFIX, self.role)
+
+    @classmethod
+    def parse(cls, data: str) -> Self:
+        (role,) = split(data, cls.PREFIX, 1)
+        return cls(role)
+
+
+OwnerPick = OwnerIsParticipant | AskNewOwner | NewOwnerRole
+OWNER_PICKS: dict[str, type[OwnerPick]] = {
+    c.PREFIX: c for c in (OwnerIsParticipant, AskNewOwner, NewOwnerRole)
+}
+
+
+def parse_owner_pick(data: str) -> OwnerPick:
+    return _by_kind(data, OWNER_PICKS).parse(data)
+
+
+# --- preparation, consent and concerns ("pr:<kind>:…") ------------------------------------
+
+PREP_PREFIX = "pr"
+
+
+@dataclass(frozen=True)
+class StartPreparation(OneId):
+    """pr:go:<participant>"""
+
+    participant_id: int
+    PREFIX: ClassVar[str] = "pr:go"
+
+
+@dataclass(frozen=True)
+class PrepareLater(OneId):
+    """pr:later:<participant>"""
+
+    participant_id: int
+    PREFIX: ClassVar[str] = "pr:later"
+
+
+@dataclass(frozen=True)
+class StopPreparation(OneId):
+    """pr:stop:<participant>"""
+
+    participant_id: int
+    PREFIX: ClassVar[str] = "pr:stop"
+
+
+@dataclass(frozen=True)
+class SendAnswers(OneId):
+    """pr:send:<participant>"""
+
+    participant_id: int
+    PREFIX: ClassVar[str] = "pr:send"
+
+
+@dataclass(frozen=True)
+class PrepAnswer:
+    """pr:a:<participant>:<question>:<option index|n|s> (the walk checks question and
+    choice against the current question)."""
+
+    participant_id: int
+    question_id: str
+    choice: str
+    PREFIX: ClassVar[str] = "pr:a"
+
+    def pack(self) -> str:
+        return join(self.PREFIX, self.participant_id, self.question_id, self.choice)
+
+    @classmethod
+    def parse(cls, data: str) -> Self:
+        pid, question_id, choice = split(data, cls.PREFIX, 3)
+        return cls(number(pid), question_id, choice)
+
+
+@dataclass(frozen=True)
+class ChangeAnswer:
+    """pr:ch:<participant>:<question>"""
+
+    participant_id: int
+    question_id: str
+    PREFIX: ClassVar[str] = "pr:ch"
+
+    def pack(self) -> str:
+        return join(self.PREFIX, self.participant_id, self.question_id)
+
+    @classmethod
+    def parse(cls, data: str) -> Self:
+        pid, question_id = split(data, cls.PREFIX, 2)
+        return cls(number(pid), question_id)
+
+
+@dataclass(frozen=True)
+class ConsentAnswer:
+    """pr:cs:<participant>:<subject>:<value>:<version> (consent checks subject and value;
+    the version makes older buttons stale)."""
+
+    participant_id: int
+    subject: str
+    value: str
+    version: int
+    PREFIX: ClassVar[str] = "pr:cs"
+
+    def pack(self) -> str:
+        return join(self.PREFIX, self.participant_id, self.subject, self.value, self.version)
+
+    @classmethod
+    def parse(cls, data: str) -> Self:
+        pid, subject, value, version = split(data, cls.PREFIX, 4)
+        return cls(number(pid), subject, value, number(version))
+
+
+@dataclass(frozen=True)
+class ConcernFor(OneId):
+    """pr:cr:<participant> (which review a concern is about)"""
+
+    participant_id: int
+    PREFIX: ClassVar[str] = "pr:cr"
+
+
+@dataclass(frozen=True)
+class ConcernCategory:
+    """pr:cc:<participant>:<category> (safeguarding checks the category)"""
+
+    participant_id: int
+    category: str
+    PREFIX: ClassVar[str] = "pr:cc"
+
+    def pack(self) -> str:
+        return join(self.PREFIX, self.participant_id, self.category)
+
+    @classmethod
+    def parse(cls, data: str) -> Self:
+        pid, category = split(data, cls.PREFIX, 2)
+        return cls(number(pid), category)
+
+
+@dataclass(frozen=True)
+class ReadFlag(OneId):
+    """pr:rf:<flag>"""
+
+    flag_id: int
+    PREFIX: ClassVar[str] = "pr:rf"
+
+
+PrepButton = (
+    StartPreparation
+    | PrepareLater
+    | StopPreparation
+    | SendAnswers
+    | PrepAnswer
+    | ChangeAnswer
+    | ConsentAnswer
+    | ConcernFor
+    | ConcernCategory
+    | ReadFlag
+)
+PREP_BUTTONS: dict[str, type[PrepButton]] = {
+    c.PREFIX: c
+    for c in (
+        StartPreparation,
+        PrepareLater,
+        StopPreparation,
+        SendAnswers,
+        PrepAnswer,
+        ChangeAnswer,
+        ConsentAnswer,
+        ConcernFor,
+        ConcernCategory,
+        ReadFlag,
+    )
+}
+
+
+def parse_prep(data: str) -> PrepButton:
+    """Any "pr:" press, by its kind (the part after "pr:")."""
+    return _by_kind(data, PREP_BUTTONS).parse(data)
+
+
+T = TypeVar("T")
+
+
+def _by_kind(data: str, codecs: dict[str, type[T]]) -> type[T]:
+    """The codec for "<prefix>:<kind>:…" data, by its first two parts."""
+    codec = codecs.get(SEP.join(data.split(SEP, 2)[:2]))
+    if codec is None:
+        raise stale()
+    return codec

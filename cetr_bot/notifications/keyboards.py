@@ -28,16 +28,6 @@ from cetr_bot.notifications.callbacks import (
 from cetr_bot.services.reviews import ReviewSummary
 from cetr_bot.text import Texts
 
-SEP = ":"
-
-
-def data(*parts: object) -> str:
-    return SEP.join(str(p) for p in parts)
-
-
-def button(label: str, *parts: object) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=data(*parts))
-
 
 def grid(buttons: Sequence[InlineKeyboardButton], width: int = 1) -> InlineKeyboardMarkup:
     rows = [list(buttons[i : i + width]) for i in range(0, len(buttons), width)]

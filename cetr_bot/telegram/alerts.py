@@ -6,6 +6,7 @@ import logging
 
 from telegram.error import TelegramError
 
+from cetr_bot.notifications.callbacks import ReadFlag
 from cetr_bot.notifications.keyboards import grid
 from cetr_bot.services import safeguarding
 from cetr_bot.services.safeguarding import Alert
@@ -23,7 +24,7 @@ async def send_alerts(context: Context, alerts: list[Alert], flag_id: int | None
     for alert in alerts:
         tally = counts.setdefault(alert.counts_for or flag_id, [0, 0])
         keyboard = (
-            grid([button(context, "read_flag", "rf", alert.flag_id)]) if alert.flag_id else None
+            grid([button(context, "read_flag", ReadFlag(alert.flag_id))]) if alert.flag_id else None
         )
         try:
             await context.bot.send_message(

@@ -1,4 +1,5 @@
-"""The "pr:" buttons of the walk-through, consent and concerns: labels and data."""
+"""The labels of the "pr:" buttons (walk-through, consent, concerns); their data is
+packed and parsed by the codecs in cetr_bot.notifications.callbacks."""
 
 from __future__ import annotations
 
@@ -8,21 +9,9 @@ from typing import Any
 from jinja2 import Template
 from telegram import InlineKeyboardButton
 
-from cetr_bot.notifications.keyboards import data
-from cetr_bot.parsing import parse_id
-from cetr_bot.services.errors import Invalid
+from cetr_bot.notifications.callbacks import PrepButton
 from cetr_bot.telegram.replies import Context, texts
 from cetr_bot.text import Texts
-
-PREFIX = "pr"
-
-
-def ints(args: list[str], count: int) -> list[int]:
-    """The first `count` arguments as ids; anything else is a button we never made."""
-    ids = [parse_id(a, prefixes="") for a in args[:count]]
-    if len(ids) < count or any(i is None for i in ids):
-        raise Invalid("stale_button")
-    return [i for i in ids if i is not None]
 
 
 def label(t: Texts, key: str, **params: Any) -> str:
@@ -35,5 +24,5 @@ def label_template(t: Texts, key: str) -> Template:
     return t.plain_env.from_string(str(t.labels["prep_buttons"][key]))
 
 
-def button(context: Context, key: str, *parts: object) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label(texts(context), key), callback_data=data(PREFIX, *parts))
+def button(context: Context, key: str, pressed: PrepButton) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label(texts(context), key), callback_data=pressed.pack())

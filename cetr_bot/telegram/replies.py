@@ -84,11 +84,6 @@ def callback_data(update: Update) -> str:
     return (query.data or "") if query else ""
 
 
-def callback_parts(update: Update) -> list[str]:
-    query = update.callback_query
-    return (query.data or "").split(":") if query else []
-
-
 async def refuse(update: Update, context: Context, error: ServiceError) -> None:
     """A service said no: answer the press (if any) and say why, kindly."""
     query = update.callback_query

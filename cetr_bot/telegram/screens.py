@@ -8,11 +8,19 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from cetr_bot.notifications.keyboards import data, grid
+from cetr_bot.notifications.callbacks import (
+    ChangeAnswer,
+    ConsentAnswer,
+    PrepAnswer,
+    SendAnswers,
+    StartPreparation,
+    StopPreparation,
+)
+from cetr_bot.notifications.keyboards import grid
 from cetr_bot.services.prep_screens import Choice, Screen
 from cetr_bot.services.question_bank import Question, render_question
 from cetr_bot.telegram.alerts import send_alerts
-from cetr_bot.telegram.prep_buttons import PREFIX, button, label
+from cetr_bot.telegram.prep_buttons import button, label
 from cetr_bot.telegram.replies import Context, say, say_error, settle_button, texts
 
 log = logging.getLogger(__name__)
@@ -58,33 +66,34 @@ def _answer_keyboard(context: Context, screen: Screen, question: Question) -> In
     pid, qid = screen.participant_id, question.id
     t = texts(context)
     rows = [
-        [InlineKeyboardButton(o.label, callback_data=data(PREFIX, "a", pid, qid, i))]
+        [InlineKeyboardButton(o.label, callback_data=PrepAnswer(pid, qid, str(i)).pack())]
         for i, o in enumerate(question.options)
     ]
     rows.append(
         [
             InlineKeyboardButton(
-                label(t, "not_sure"), callback_data=data(PREFIX, "a", pid, qid, "n")
+                label(t, "not_sure"), callback_data=PrepAnswer(pid, qid, "n").pack()
             ),
-            InlineKeyboardButton(label(t, "skip"), callback_data=data(PREFIX, "a", pid, qid, "s")),
+            InlineKeyboardButton(label(t, "skip"), callback_data=PrepAnswer(pid, qid, "s").pack()),
         ]
     )
-    rows.append([button(context, "stop", "stop", pid)])
+    rows.append([button(context, "stop", StopPreparation(pid))])
     return InlineKeyboardMarkup(rows)
 
 
 async def _consent_question(update: Update, context: Context, screen: Screen) -> None:
     pid, subject, version = screen.participant_id, screen.subject, screen.consent_version
+    assert subject is not None  # a consent screen always names its subject
     t = texts(context)
     choices = (("consent_yes", "yes"), ("consent_no", "no"), ("not_sure", "not_sure"))
     buttons = [
         InlineKeyboardButton(
             label(t, key),
-            callback_data=data(PREFIX, "cs", pid, subject, value, version),
+            callback_data=ConsentAnswer(pid, subject, value, version).pack(),
         )
         for key, value in choices
     ]
-    keyboard = InlineKeyboardMarkup([buttons, [button(context, "stop", "stop", pid)]])
+    keyboard = InlineKeyboardMarkup([buttons, [button(context, "stop", StopPreparation(pid))]])
     await say(update, context, f"preparation/consent_{subject}", keyboard=keyboard, screen=screen)
 
 
@@ -122,12 +131,12 @@ def _summary_keyboard(context: Context, screen: Screen) -> InlineKeyboardMarkup 
         buttons = [
             InlineKeyboardButton(
                 label(t, "change", number=line.number, short=line.question.short),
-                callback_data=data(PREFIX, "ch", pid, line.question.id),
+                callback_data=ChangeAnswer(pid, line.question.id).pack(),
             )
             for line in screen.lines
         ]
     if not screen.submitted:
-        buttons.append(button(context, "send", "send", pid))
+        buttons.append(button(context, "send", SendAnswers(pid)))
     return grid(buttons) if buttons else None
 
 
@@ -158,7 +167,7 @@ async def pick_review(update: Update, context: Context, choice: Choice) -> None:
     buttons = [
         InlineKeyboardButton(
             label(t, "pick", role=t.role(m.role), at=m.at),
-            callback_data=data(PREFIX, "go", m.participant_id),
+            callback_data=StartPreparation(m.participant_id).pack(),
         )
         for m in choice.memberships
     ]

@@ -185,7 +185,7 @@ async def run(client: SandboxClient, user: SandboxUser, case: Case, anchor: int,
     elif case.how == "press":
         seen = len(await user.answers())
         await user.press_data(anchor, payload, forge=True)
-        got = await user.settle(quiet=0.2)
+        got = await user.settle()
         answers = await user.answers()
         assert len(answers) > seen, "the press was never answered"
     else:
@@ -197,14 +197,23 @@ async def run(client: SandboxClient, user: SandboxUser, case: Case, anchor: int,
             [said] = await group.ask("hi")  # the bot's one line there, to press on
             seen = len(await user.answers())
             await group.press_data(said.message_id, payload, forge=True)
-            got = await group.settle(quiet=0.3)
+            got = await group.settle()
             assert len(await user.answers()) > seen or got == [], "the press was not answered"
-    got += await user.settle(quiet=0.15)
+    got += await user.settle()  # the bot is idle: all it sent is in
     return "\n".join(m.plain for m in got)
 
 
-@pytest.mark.timeout(600)  # hundreds of round trips: slower than one flow
-async def test_hostile_input_changes_nothing_and_is_answered_kindly(bot, client, svc, caplog):
+WHO = ("coordinator", "young-person", "family", "stranger")
+
+
+def test_every_case_has_someone_to_try_it():
+    assert {c.who for c in CORPUS} == set(WHO)
+
+
+@pytest.mark.timeout(300)  # dozens of round trips: slower than one flow
+@pytest.mark.parametrize("who", WHO)
+async def test_hostile_input_changes_nothing_and_is_answered_kindly(bot, client, svc, caplog, who):  # type: ignore[no-untyped-def]
+    """One test per sender (each in a world of its own, so pytest-xdist can spread them)."""
     caplog.set_level(logging.INFO)
     world = await build_world(svc)
     bot.app.job_queue.scheduler.pause()
@@ -218,17 +227,17 @@ async def test_hostile_input_changes_nothing_and_is_answered_kindly(bot, client,
         "family": user_id_for(Role.FAMILY),
         "stranger": STRANGER_ID,
     }
-    users = {k: client.user(uid, first_name="X") for k, uid in ids.items()}
-    anchors = {k: (await u.ask("/help"))[0].message_id for k, u in users.items()}
-    # Each user's own message to edit later (sent now, so it is not part of any case).
-    originals = {k: int((await u.send("ok"))["message_id"]) for k, u in users.items()}
-    for u in users.values():
-        await u.settle(quiet=0.3)
+    user = client.user(ids[who], first_name="X")
+    anchor = (await user.ask("/help"))[0].message_id
+    # The user's own message to edit later (sent now, so it is not part of any case).
+    original = int((await user.send("ok"))["message_id"])
+    await user.settle()
+    assert await bot.until_idle()  # a dispatch tick begun before the pause is over
+    cases = [c for c in CORPUS if c.who == who]
     problems = []
-    for case in CORPUS:
+    for case in cases:
         before = await snapshot(svc)
-        anchor = originals[case.who] if case.how == "edit" else anchors[case.who]
-        reply = await run(client, users[case.who], case, anchor, v)
+        reply = await run(client, user, case, original if case.how == "edit" else anchor, v)
         changed = changed_tables(before, await snapshot(svc))
         if changed:
             problems.append(f"{case.name}: changed {changed}")
@@ -241,7 +250,7 @@ async def test_hostile_input_changes_nothing_and_is_answered_kindly(bot, client,
         if case.who != "coordinator" and any(s in reply for s in SENSITIVE):
             problems.append(f"{case.name}: sensitive content in {reply[:160]!r}")
     left = await client.left_chats()
-    assert len([c for c in left if c < 0]) >= len([c for c in CORPUS if c.how == "group"])
+    assert len([c for c in left if c < 0]) >= len([c for c in cases if c.how == "group"])
     assert problems == [], "\n".join(problems)
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
     assert errors == [], [r.getMessage() for r in errors]

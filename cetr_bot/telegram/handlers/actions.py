@@ -6,12 +6,22 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from cetr_bot.domain import Role
 from cetr_bot.notifications import keyboards
-from cetr_bot.notifications.callbacks import ActionOwner
+from cetr_bot.notifications.callbacks import (
+    ActionMenu,
+    ActionOwner,
+    AskNewOwner,
+    MenuChoice,
+    NewOwnerRole,
+    OwnerIsParticipant,
+    ReassignAction,
+    parse_action_menu,
+    parse_owner_pick,
+)
 from cetr_bot.parsing import parse_date, parse_id, parse_time
 from cetr_bot.services import action_flows, actions, flows, preferences
 from cetr_bot.services.errors import Invalid
@@ -20,7 +30,6 @@ from cetr_bot.telegram.replies import (
     Context,
     actor_of,
     callback_data,
-    callback_parts,
     guarded,
     say,
     say_error,
@@ -41,6 +50,8 @@ ASK_TEMPLATE = {
     actions.Response.NOT_MINE: "actions/ask_not_mine",
 }
 EDIT_ACTION = "actionedit"
+# The coordinator's menu on an open action (its "cancel" asks before "yes").
+MENU: tuple[MenuChoice, ...] = ("change_due", "change_what", "reassign", "cancel")
 
 
 def register(app: Application) -> None:
@@ -57,7 +68,7 @@ def register(app: Application) -> None:
     }
     for name, handler in commands.items():
         app.add_handler(CommandHandler(name, guarded(handler), filters=private))
-    buttons = {"ao": owner_button, "ah": owner_pick_button, "am": manage_button}
+    buttons = {"ao": owner_button, "ah": owner_pick_button, ActionMenu.PREFIX: manage_button}
     for prefix, handler in buttons.items():
         app.add_handler(CallbackQueryHandler(guarded(handler), pattern=f"^{prefix}:"))
 
@@ -135,44 +146,46 @@ async def _ask_owner(
 ) -> None:
     svc, actor, t = services(context), actor_of(update), texts(context)
     choices = await actions.participants_for_owner_choice(svc, actor, review_id=review_id)
-    prefix = ("am", action_id, "to") if action_id else ("ah", "p")
     buttons = [
-        keyboards.button(
+        InlineKeyboardButton(
             t.label("action_buttons.owner_choice", role=t.role(role), name=name, joined=joined),
-            *prefix,
-            pid,
+            callback_data=(
+                ReassignAction(action_id, pid) if action_id else OwnerIsParticipant(pid)
+            ).pack(),
         )
         for pid, role, name, joined in choices
     ]
     if not action_id:
-        buttons.append(keyboards.button(t.label("action_buttons.new_owner"), "ah", "new"))
+        buttons.append(
+            InlineKeyboardButton(
+                t.label("action_buttons.new_owner"), callback_data=AskNewOwner().pack()
+            )
+        )
     template = "actions/ask_reassign" if action_id else "actions/ask_owner"
     await say(update, context, template, keyboard=keyboards.grid(buttons), a={"id": action_id})
 
 
 async def owner_pick_button(update: Update, context: Context) -> None:
-    parts = callback_parts(update)
+    """ah:new, ah:p:<participant>, ah:r:<role> (the coordinator's check comes first)"""
     svc, actor, t = services(context), actor_of(update), texts(context)
     await svc.require_coordinator(actor)
-    if parts[1:] == ["new"]:
-        await settle_button(update)
+    pressed = parse_owner_pick(callback_data(update))
+    await settle_button(update)
+    if isinstance(pressed, AskNewOwner):
         roles = [
-            keyboards.button(t.role(r), "ah", "r", r) for r in action_flows.ROLES_FOR_NEW_OWNER
+            InlineKeyboardButton(t.role(r), callback_data=NewOwnerRole(r).pack())
+            for r in action_flows.ROLES_FOR_NEW_OWNER
         ]
         await say(
             update, context, "actions/ask_new_owner_role", keyboard=keyboards.grid(roles, width=2)
         )
         return
-    if len(parts) != 3 or parts[1] not in ("p", "r"):
-        raise Invalid("stale_button")
-    await settle_button(update)
-    if parts[1] == "p":
-        number = _number(parts[2])
-        if number is None:
-            raise Invalid("stale_button")
-        step = await action_flows.add_action_owner(svc, actor, participant_id=number)
+    if isinstance(pressed, OwnerIsParticipant):
+        step = await action_flows.add_action_owner(
+            svc, actor, participant_id=pressed.participant_id
+        )
     else:
-        step = await action_flows.add_action_owner(svc, actor, new_role=parts[2])
+        step = await action_flows.add_action_owner(svc, actor, new_role=pressed.role)
     await show_add_step(update, context, step)
 
 
@@ -202,8 +215,11 @@ async def show_action(update: Update, context: Context) -> None:
         if await svc.is_coordinator(actor):
             keyboard = keyboards.grid(
                 [
-                    keyboards.button(t.label(f"action_buttons.{name}"), "am", view.id, name)
-                    for name in ("change_due", "change_what", "reassign", "cancel")
+                    InlineKeyboardButton(
+                        t.label(f"action_buttons.{name}"),
+                        callback_data=ActionMenu(view.id, name).pack(),
+                    )
+                    for name in MENU
                 ],
                 width=2,
             )
@@ -213,42 +229,49 @@ async def show_action(update: Update, context: Context) -> None:
 
 
 async def manage_button(update: Update, context: Context) -> None:
-    """am:<action>:change_due|change_what|reassign|cancel|yes|to:<participant>"""
-    parts = callback_parts(update)
+    """am:<action>:change_due|change_what|reassign|cancel|yes|keep, am:<action>:to:<participant>
+
+    In this order: the coordinator check; the action (looked up, so one outside their
+    team is "not found"); only then the rest of the press."""
+    data = callback_data(update)
     svc, actor, t = services(context), actor_of(update), texts(context)
     await svc.require_coordinator(actor)
-    action_id = _number(parts[1]) if len(parts) >= 3 else None
-    if action_id is None:
-        raise Invalid("stale_button")
+    action_id = ActionMenu.action_of(data)
     await settle_button(update)
     view, _ = await actions.show_action(svc, actor, action_id=action_id)
-    verb = parts[2]
-    if verb in ("change_due", "change_what") and len(parts) == 3:
-        await flows.save(svc, actor, EDIT_ACTION, {"action_id": action_id, "field": verb})
-        template = "actions/ask_edit_due" if verb == "change_due" else "actions/ask_edit_what"
+    pressed = parse_action_menu(data)
+    if isinstance(pressed, ReassignAction):
+        changed = await actions.reassign_action(
+            svc, actor, action_id=action_id, owner_participant_id=pressed.owner_participant_id
+        )
+        await say(update, context, "actions/coordinator_changed", a=changed, reason="reassigned")
+        return
+    choice = pressed.choice
+    if choice in ("change_due", "change_what"):
+        await flows.save(svc, actor, EDIT_ACTION, {"action_id": action_id, "field": choice})
+        template = "actions/ask_edit_due" if choice == "change_due" else "actions/ask_edit_what"
         await say(update, context, template, a=view, example=_example_date(context))
-    elif verb == "reassign" and len(parts) == 3:
+    elif choice == "reassign":
         await _ask_owner(update, context, view.review_id, action_id=action_id)
-    elif verb == "cancel" and len(parts) == 3:
+    elif choice == "cancel":
         keyboard = keyboards.grid(
             [
-                keyboards.button(t.label("action_buttons.yes_cancel"), "am", action_id, "yes"),
-                keyboards.button(t.label("action_buttons.keep"), "am", action_id, "keep"),
+                InlineKeyboardButton(
+                    t.label("action_buttons.yes_cancel"),
+                    callback_data=ActionMenu(action_id, "yes").pack(),
+                ),
+                InlineKeyboardButton(
+                    t.label("action_buttons.keep"),
+                    callback_data=ActionMenu(action_id, "keep").pack(),
+                ),
             ]
         )
         await say(update, context, "actions/confirm_cancel", a=view, keyboard=keyboard)
-    elif verb == "yes" and len(parts) == 3:
+    elif choice == "yes":
         changed = await actions.cancel_action(svc, actor, action_id=action_id)
         await say(update, context, "actions/coordinator_changed", a=changed, reason="cancelled")
-    elif verb == "keep" and len(parts) == 3:
-        await say(update, context, "coordinator/kept")
-    elif verb == "to" and len(parts) == 4 and (owner := _number(parts[3])) is not None:
-        changed = await actions.reassign_action(
-            svc, actor, action_id=action_id, owner_participant_id=owner
-        )
-        await say(update, context, "actions/coordinator_changed", a=changed, reason="reassigned")
     else:
-        raise Invalid("stale_button")
+        await say(update, context, "coordinator/kept")
 
 
 async def edit_text(update: Update, context: Context, data: dict[str, Any], text: str) -> None:

@@ -7,13 +7,13 @@ from telegram import InlineKeyboardButton, Update
 from telegram.ext import Application, CommandHandler, filters
 
 from cetr_bot.domain import Role
-from cetr_bot.notifications.keyboards import data, grid
+from cetr_bot.notifications.callbacks import ConcernCategory, ConcernFor, ReadFlag
+from cetr_bot.notifications.keyboards import grid
 from cetr_bot.services import safeguarding
-from cetr_bot.services.errors import Invalid
 from cetr_bot.services.question_bank import library
 from cetr_bot.services.safeguarding import ConcernStep
 from cetr_bot.telegram.alerts import send_alerts
-from cetr_bot.telegram.prep_buttons import PREFIX, ints, label
+from cetr_bot.telegram.prep_buttons import label
 from cetr_bot.telegram.replies import (
     Context,
     actor_of,
@@ -55,16 +55,16 @@ async def show(update: Update, context: Context, step: ConcernStep) -> None:
         buttons = [
             InlineKeyboardButton(
                 label(t, "pick", role=t.role(m.role), at=m.at),
-                callback_data=data(PREFIX, "cr", m.participant_id),
+                callback_data=ConcernFor(m.participant_id).pack(),
             )
             for m in step.memberships
         ]
         await say(update, context, "preparation/concern_pick", keyboard=grid(buttons))
     elif step.kind == "ask":
+        pid = step.participant_id
+        assert pid is not None  # asking is always about one review
         buttons = [
-            InlineKeyboardButton(
-                c.label, callback_data=data(PREFIX, "cc", step.participant_id, c.value)
-            )
+            InlineKeyboardButton(c.label, callback_data=ConcernCategory(pid, c.value).pack())
             for c in library().concerns
         ]
         await say(update, context, "preparation/concern_ask", keyboard=grid(buttons))
@@ -72,25 +72,22 @@ async def show(update: Update, context: Context, step: ConcernStep) -> None:
         await say(update, context, "preparation/concern_none")
 
 
-async def pick_button(update: Update, context: Context, args: list[str]) -> None:
-    [pid] = ints(args, 1)
-    step = await safeguarding.pick_for_concern(services(context), actor_of(update), pid)
-    await settle_button(update)
-    await show(update, context, step)
-
-
-async def category_button(update: Update, context: Context, args: list[str]) -> None:
-    [pid] = ints(args, 1)
-    if len(args) != 2:
-        raise Invalid("stale_button")
+async def pick_button(update: Update, context: Context, pressed: ConcernFor) -> None:
     svc, actor = services(context), actor_of(update)
-    step = await safeguarding.concern_category(svc, actor, pid, args[1])
+    step = await safeguarding.pick_for_concern(svc, actor, pressed.participant_id)
     await settle_button(update)
     await show(update, context, step)
 
 
-async def read_flag_button(update: Update, context: Context, args: list[str]) -> None:
-    [flag_id] = ints(args, 1)
-    detail = await safeguarding.read_flag(services(context), actor_of(update), flag_id)
+async def category_button(update: Update, context: Context, pressed: ConcernCategory) -> None:
+    svc, actor = services(context), actor_of(update)
+    step = await safeguarding.concern_category(svc, actor, pressed.participant_id, pressed.category)
+    await settle_button(update)
+    await show(update, context, step)
+
+
+async def read_flag_button(update: Update, context: Context, pressed: ReadFlag) -> None:
+    svc, actor = services(context), actor_of(update)
+    detail = await safeguarding.read_flag(svc, actor, pressed.flag_id)
     await settle_button(update)
     await say(update, context, "preparation/flag_detail", flag=detail)

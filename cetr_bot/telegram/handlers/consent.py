@@ -6,10 +6,9 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CommandHandler, filters
 
-from cetr_bot.notifications.keyboards import data
+from cetr_bot.notifications.callbacks import ConsentAnswer
 from cetr_bot.services import consent, preparation
-from cetr_bot.services.errors import Invalid
-from cetr_bot.telegram.prep_buttons import PREFIX, ints, label
+from cetr_bot.telegram.prep_buttons import label
 from cetr_bot.telegram.replies import Context, actor_of, guarded, say, services, texts
 from cetr_bot.telegram.screens import settle_and_show
 
@@ -28,7 +27,7 @@ async def consent_command(update: Update, context: Context) -> None:
         [
             InlineKeyboardButton(
                 label(t, f"{subject}_{value}"),
-                callback_data=data(PREFIX, "cs", pid, subject, value, version),
+                callback_data=ConsentAnswer(pid, subject, value, version).pack(),
             )
             for value in ("yes", "no")
         ]
@@ -43,11 +42,13 @@ async def consent_command(update: Update, context: Context) -> None:
     )
 
 
-async def answer_button(update: Update, context: Context, args: list[str]) -> None:
-    if len(args) != 4:
-        raise Invalid("stale_button")
-    pid, version = ints([args[0], args[3]], 2)
+async def answer_button(update: Update, context: Context, pressed: ConsentAnswer) -> None:
     screen = await preparation.consent_answer(
-        services(context), actor_of(update), pid, args[1], args[2], version
+        services(context),
+        actor_of(update),
+        pressed.participant_id,
+        pressed.subject,
+        pressed.value,
+        pressed.version,
     )
     await settle_and_show(update, context, screen)

@@ -13,9 +13,23 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
+from cetr_bot.notifications.callbacks import (
+    PREP_PREFIX,
+    ChangeAnswer,
+    ConcernCategory,
+    ConcernFor,
+    ConsentAnswer,
+    PrepAnswer,
+    PrepareLater,
+    PrepButton,
+    ReadFlag,
+    SendAnswers,
+    StartPreparation,
+    StopPreparation,
+    parse_prep,
+)
 from cetr_bot.notifications.keyboards import grid
 from cetr_bot.services import preparation
-from cetr_bot.services.errors import Invalid
 from cetr_bot.services.invitations import Joined
 from cetr_bot.services.prep_screens import Choice, Screen
 from cetr_bot.services.question_bank import has_questions
@@ -23,11 +37,11 @@ from cetr_bot.services.safeguarding import ConcernStep
 from cetr_bot.storage.models import PendingInput
 from cetr_bot.telegram.handlers import concern
 from cetr_bot.telegram.handlers import consent as consent_buttons
-from cetr_bot.telegram.prep_buttons import PREFIX, button, ints
+from cetr_bot.telegram.prep_buttons import button
 from cetr_bot.telegram.replies import (
     Context,
     actor_of,
-    callback_parts,
+    callback_data,
     guarded,
     say,
     services,
@@ -48,7 +62,7 @@ def register(app: Application) -> None:
     }
     for name, handler in commands.items():
         app.add_handler(CommandHandler(name, guarded(handler), filters=private))
-    app.add_handler(CallbackQueryHandler(guarded(on_button), pattern=f"^{PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(guarded(on_button), pattern=f"^{PREP_PREFIX}:"))
 
 
 # --- entry points -------------------------------------------------------------------------
@@ -60,8 +74,8 @@ async def after_join(update: Update, context: Context, joined: Joined) -> None:
         return
     keyboard = grid(
         [
-            button(context, "start", "go", joined.participant_id),
-            button(context, "later", "later", joined.participant_id),
+            button(context, "start", StartPreparation(joined.participant_id)),
+            button(context, "later", PrepareLater(joined.participant_id)),
         ],
         width=2,
     )
@@ -114,67 +128,59 @@ async def on_media(update: Update, context: Context) -> bool:
 
 
 async def on_button(update: Update, context: Context) -> None:
-    parts = callback_parts(update)[1:]
-    action, args = (parts[0], parts[1:]) if parts else ("", [])
-    handler = BUTTONS.get(action)
-    if handler is None:
-        raise Invalid("stale_button")
-    await handler(update, context, args)
+    pressed = parse_prep(callback_data(update))
+    await BUTTONS[type(pressed)](update, context, pressed)
 
 
-async def _go(update: Update, context: Context, args: list[str]) -> None:
-    [pid] = ints(args, 1)
-    result = await preparation.open_walkthrough(services(context), actor_of(update), pid)
+async def _go(update: Update, context: Context, pressed: StartPreparation) -> None:
+    svc, actor = services(context), actor_of(update)
+    result = await preparation.open_walkthrough(svc, actor, pressed.participant_id)
     assert isinstance(result, Screen)
     await settle_and_show(update, context, result)
 
 
-async def _later(update: Update, context: Context, args: list[str]) -> None:
+async def _later(update: Update, context: Context, pressed: PrepareLater) -> None:
     await settle_button(update)
     await say(update, context, "preparation/later")
 
 
-async def _answer(update: Update, context: Context, args: list[str]) -> None:
-    [pid] = ints(args, 1)
-    if len(args) != 3:
-        raise Invalid("stale_button")
+async def _answer(update: Update, context: Context, pressed: PrepAnswer) -> None:
     svc, actor = services(context), actor_of(update)
-    screen = await preparation.answer_button(svc, actor, pid, args[1], args[2])
+    screen = await preparation.answer_button(
+        svc, actor, pressed.participant_id, pressed.question_id, pressed.choice
+    )
     await settle_and_show(update, context, screen)
 
 
-async def _stop(update: Update, context: Context, args: list[str]) -> None:
-    [pid] = ints(args, 1)
-    screen = await preparation.stop(services(context), actor_of(update), pid)
+async def _stop(update: Update, context: Context, pressed: StopPreparation) -> None:
+    screen = await preparation.stop(services(context), actor_of(update), pressed.participant_id)
     await settle_and_show(update, context, screen)
 
 
-async def _change(update: Update, context: Context, args: list[str]) -> None:
-    [pid] = ints(args, 1)
-    if len(args) != 2:
-        raise Invalid("stale_button")
-    screen = await preparation.change(services(context), actor_of(update), pid, args[1])
+async def _change(update: Update, context: Context, pressed: ChangeAnswer) -> None:
+    svc, actor = services(context), actor_of(update)
+    screen = await preparation.change(svc, actor, pressed.participant_id, pressed.question_id)
     await settle_and_show(update, context, screen)
 
 
-async def _send(update: Update, context: Context, args: list[str]) -> None:
-    [pid] = ints(args, 1)
-    screen = await preparation.submit(services(context), actor_of(update), pid)
+async def _send(update: Update, context: Context, pressed: SendAnswers) -> None:
+    screen = await preparation.submit(services(context), actor_of(update), pressed.participant_id)
     await settle_and_show(update, context, screen)
 
 
-BUTTONS: dict[str, Any] = {
-    "go": _go,
-    "later": _later,
-    "a": _answer,
-    "stop": _stop,
-    "ch": _change,
-    "send": _send,
-    # The consent questions and concerns share the "pr:" buttons (one handler, below).
-    "cs": consent_buttons.answer_button,
-    "cr": concern.pick_button,
-    "cc": concern.category_button,
-    "rf": concern.read_flag_button,
+# Each kind of "pr:" press and its handler (the codec has already read it).
+BUTTONS: dict[type[PrepButton], Any] = {
+    StartPreparation: _go,
+    PrepareLater: _later,
+    PrepAnswer: _answer,
+    StopPreparation: _stop,
+    ChangeAnswer: _change,
+    SendAnswers: _send,
+    # The consent questions and concerns share the "pr:" buttons (one handler, above).
+    ConsentAnswer: consent_buttons.answer_button,
+    ConcernFor: concern.pick_button,
+    ConcernCategory: concern.category_button,
+    ReadFlag: concern.read_flag_button,
 }
 
 
