@@ -25,7 +25,7 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes, ExtBot
 
 from cetr_bot.domain import ReminderStatus
-from cetr_bot.scheduling import calendar, delivery
+from cetr_bot.scheduling import calendar, delivery, shared_pacer
 from cetr_bot.scheduling.outgoing import Composer, Outgoing, Skip, installed_composer
 from cetr_bot.scheduling.timeline import in_quiet_hours
 from cetr_bot.services import reminders
@@ -77,7 +77,7 @@ class Dispatcher:
         self.compose = composer or installed_composer()
         self.texts = texts or Texts(svc.settings.zone)
         s = svc.settings
-        self.pacer = delivery.Pacer(s.send_rate_per_second, s.send_chat_interval_seconds)
+        self.pacer = shared_pacer.make_pacer(s)
         self._busy = asyncio.Lock()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -244,7 +244,7 @@ class Dispatcher:
     ) -> None:
         try:
             try:
-                await self.pacer.issue()
+                await self.pacer.issue(row.chat_id)
                 await send(bot, row.chat_id, plan)
                 outcome = delivery.Outcome(delivery.Result.SENT)
             except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded
