@@ -19,6 +19,7 @@ from cetr_bot.parsing import parse_date, parse_local_datetime
 from cetr_bot.services import actions, dsr, invitations, reviews, teams
 from cetr_bot.services.context import Actor, Services
 from cetr_bot.services.errors import ServiceError
+from cetr_bot.storage.session import SchemaNotCurrent
 from cetr_bot.text import Texts
 
 CLI = Actor.cli()
@@ -192,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         settings = load_settings()
         return _dispatch(args, settings)
-    except (UsageError, ConfigError) as exc:
+    except (UsageError, ConfigError, SchemaNotCurrent) as exc:
         print(exc, file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -211,8 +212,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(run_demo())
     if args.command == "sandbox":
         return _sandbox(args.host, args.port)
-    if args.command == "db":
-        return asyncio.run(_with_services(settings, lambda svc, texts: _noop()))
+    if args.command == "db":  # the one place migrations run when AUTO_MIGRATE is false
+        return asyncio.run(_with_services(settings, lambda svc, texts: _noop(), upgrade=True))
     handlers: dict[str, Callable[[Services, Texts], Awaitable[int]]] = {
         "review": lambda svc, texts: _review(svc, texts, args),
         "invite": lambda svc, texts: _invite(svc, texts, args),
@@ -257,11 +258,14 @@ def _sandbox(host: str, port: int) -> int:
 
 
 async def _with_services(
-    settings: Settings, action: Callable[[Services, Texts], Awaitable[int]]
+    settings: Settings,
+    action: Callable[[Services, Texts], Awaitable[int]],
+    *,
+    upgrade: bool | None = None,
 ) -> int:
     from cetr_bot.runner import open_services
 
-    svc = await open_services(settings)
+    svc = await open_services(settings, upgrade=upgrade)
     try:
         await _learn_username(svc)
         return await action(svc, Texts(settings.zone))

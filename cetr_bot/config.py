@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
 from datetime import time
 from functools import cached_property
+from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -113,6 +116,17 @@ class Settings(BaseSettings):
     webapp_max_age_seconds: int = Field(3600, ge=60, le=86400)
     web_session_idle_minutes: int = Field(30, ge=5, le=24 * 60)
 
+    # --- production settings (add below; keep each edit small) ---
+    # Send pacing across processes: "auto" shares one limiter between every process on a
+    # PostgreSQL database (in Redis when REDIS_URL is set, else in PostgreSQL) and paces in
+    # memory on SQLite (one process); "local" always paces in memory (one process only).
+    send_pacing: Literal["auto", "local", "shared"] = "auto"
+    redis_url: SecretStr | None = None  # may carry a password
+    # Bring the schema up to date when `run` or the worker starts. False in production:
+    # `cetr-bot db upgrade` runs once (the migrate service), and the bot refuses to start
+    # on a schema that is not at head.
+    auto_migrate: bool = True
+
     @field_validator("coordinator_ids", "admin_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
@@ -186,7 +200,11 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read settings; turn any validation error into one readable line."""
+    """Read settings; turn any validation error into one readable line.
+
+    Any setting can come from a file instead (Docker and Kubernetes secrets):
+    BOT_TOKEN_FILE=/run/secrets/bot_token reads BOT_TOKEN from that file."""
+    overrides = {**_from_files(), **overrides}
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
@@ -194,3 +212,26 @@ def load_settings(**overrides: object) -> Settings:
         where = ".".join(str(p) for p in first.get("loc", ())).upper() or "settings"
         message = str(first["msg"]).removeprefix("Value error, ")
         raise ConfigError(f"Configuration problem in {where}: {message}") from None
+
+
+def _from_files(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Settings named by NAME_FILE variables, read from those files (one trailing newline
+    dropped). NAME and NAME_FILE together are refused: which one is meant is unclear."""
+    env = os.environ if environ is None else environ
+    upper = {k.upper(): v for k, v in env.items()}
+    values: dict[str, str] = {}
+    for name in Settings.model_fields:
+        path = upper.get(f"{name.upper()}_FILE")
+        if not path:
+            continue
+        if name.upper() in upper:
+            raise ConfigError(
+                f"Configuration problem: set {name.upper()} or {name.upper()}_FILE, not both"
+            )
+        try:
+            values[name] = Path(path).read_text(encoding="utf-8").removesuffix("\n")
+        except OSError as exc:
+            raise ConfigError(
+                f"Configuration problem in {name.upper()}_FILE: cannot read {path} ({exc.strerror})"
+            ) from None
+    return values

@@ -117,11 +117,19 @@ class BotRunner:
             await self.app.post_shutdown(self.app)
 
 
-async def open_services(settings: Settings) -> Services:
-    """Connect to the database and bring its schema up to date."""
+async def open_services(settings: Settings, *, upgrade: bool | None = None) -> Services:
+    """Connect to the database and bring its schema up to date (upgrade=None: if
+    AUTO_MIGRATE); without upgrading, refuse (SchemaNotCurrent) a schema not at head."""
     wiring.install()
     db = Database(settings.database_url)
-    await db.upgrade()
+    try:
+        if settings.auto_migrate if upgrade is None else upgrade:
+            await db.upgrade()
+        else:
+            await db.ensure_current()
+    except BaseException:
+        await db.dispose()
+        raise
     return Services(db=db, settings=settings)
 
 

@@ -10,18 +10,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import sys
 
 from sqlalchemy import func, select
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from cetr_bot import logging_setup, wiring
-from cetr_bot.config import Settings, load_settings
+from cetr_bot.config import ConfigError, Settings, load_settings
 from cetr_bot.domain import ReminderStatus
 from cetr_bot.scheduling.dispatcher import MAX_IN_FLIGHT, Dispatcher
 from cetr_bot.services.context import Services
 from cetr_bot.storage.models_reminders import Reminder
-from cetr_bot.storage.session import Database
+from cetr_bot.storage.session import Database, SchemaNotCurrent
 
 
 async def outstanding(svc: Services) -> int:
@@ -40,7 +41,11 @@ async def outstanding(svc: Services) -> int:
 
 async def run(settings: Settings, *, until_idle: bool = False) -> int:
     db = Database(settings.database_url)
-    await db.upgrade()
+    try:
+        await (db.upgrade() if settings.auto_migrate else db.ensure_current())
+    except BaseException:
+        await db.dispose()
+        raise
     wiring.install()
     svc = Services(db=db, settings=settings)
     api = settings.telegram_api_url
@@ -60,6 +65,7 @@ async def run(settings: Settings, *, until_idle: bool = False) -> int:
                     return 0
                 await asyncio.sleep(settings.dispatch_interval_seconds)
     finally:
+        await dispatcher.pacer.close()
         await db.dispose()
 
 
@@ -67,9 +73,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Send due reminders (no update polling).")
     parser.add_argument("--until-idle", action="store_true", help="stop when nothing due is left")
     args = parser.parse_args(argv)
-    settings = load_settings()
-    logging_setup.configure(logging.INFO, settings.log_format)
-    return asyncio.run(run(settings, until_idle=args.until_idle))
+    try:
+        settings = load_settings()
+        logging_setup.configure(logging.INFO, settings.log_format)
+        return asyncio.run(run(settings, until_idle=args.until_idle))
+    except (ConfigError, SchemaNotCurrent) as exc:
+        print(exc, file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

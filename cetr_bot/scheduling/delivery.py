@@ -113,8 +113,9 @@ class Pacer:
             self._forget_before(now)
         return start - now
 
-    async def issue(self) -> None:
-        """Wait, if need be, so no 1-second window holds more than `per_window` requests."""
+    async def issue(self, chat_id: int | None = None) -> None:
+        """Wait, if need be, so no 1-second window holds more than `per_window` requests
+        (chat_id: for a pacer shared between processes, see shared_pacer)."""
         while True:
             now = self.clock()
             while self._issued and self._issued[0] <= now - 1.0:
@@ -127,6 +128,9 @@ class Pacer:
     def pause(self, seconds: float) -> None:
         """Telegram said "retry after": nobody sends until then."""
         self._next = max(self._next, self.clock() + seconds)
+
+    async def close(self) -> None:
+        """Nothing to let go of here (a shared pacer closes its store)."""
 
     def _forget_before(self, now: float) -> None:
         self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}

@@ -26,7 +26,7 @@ from telegram.ext import ContextTypes, ExtBot
 
 from cetr_bot import metrics
 from cetr_bot.domain import ReminderStatus
-from cetr_bot.scheduling import calendar, delivery
+from cetr_bot.scheduling import calendar, delivery, shared_pacer
 from cetr_bot.scheduling.outgoing import Composer, Outgoing, Skip, installed_composer
 from cetr_bot.scheduling.timeline import in_quiet_hours
 from cetr_bot.services import reminders
@@ -78,7 +78,7 @@ class Dispatcher:
         self.compose = composer or installed_composer()
         self.texts = texts or Texts(svc.settings.zone)
         s = svc.settings
-        self.pacer = delivery.Pacer(s.send_rate_per_second, s.send_chat_interval_seconds)
+        self.pacer = shared_pacer.make_pacer(s)
         self._busy = asyncio.Lock()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -246,7 +246,7 @@ class Dispatcher:
     ) -> None:
         try:
             try:
-                await self.pacer.issue()
+                await self.pacer.issue(row.chat_id)
                 await send(bot, row.chat_id, plan)
                 outcome = delivery.Outcome(delivery.Result.SENT)
             except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded

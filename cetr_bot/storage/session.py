@@ -8,7 +8,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -19,6 +21,13 @@ from sqlalchemy.ext.asyncio import (
 
 ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS = ROOT / "migrations"
+# pg_advisory_xact_lock key for upgrades ("cetr" in ASCII): a second `db upgrade`
+# started meanwhile waits for the first to commit, then finds nothing left to do.
+UPGRADE_LOCK = 0x63657472
+
+
+class SchemaNotCurrent(Exception):
+    """The database schema is not the one this code needs, and we may not migrate it."""
 
 
 class Database:
@@ -36,8 +45,30 @@ class Database:
             yield session
 
     async def upgrade(self) -> None:
+        """Apply every migration not yet applied; concurrent upgrades take turns (PostgreSQL)."""
         async with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": UPGRADE_LOCK})
             await conn.run_sync(_upgrade)
+
+    async def revisions(self) -> tuple[set[str], set[str]]:
+        """(the database's revisions, the code's heads)."""
+        async with self.engine.connect() as conn:
+            current = await conn.run_sync(
+                lambda c: set(MigrationContext.configure(c).get_current_heads())
+            )
+        return current, set(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+    async def ensure_current(self) -> None:
+        """Raise SchemaNotCurrent unless the schema is at head (AUTO_MIGRATE=false)."""
+        current, heads = await self.revisions()
+        if current != heads:
+            at = ", ".join(sorted(current)) or "empty"
+            raise SchemaNotCurrent(
+                f"The database schema is at {at}, not at {', '.join(sorted(heads))}: "
+                "run `cetr-bot db upgrade` first (AUTO_MIGRATE is false, so the bot "
+                "does not migrate by itself)."
+            )
 
     async def dispose(self) -> None:
         await self.engine.dispose()
