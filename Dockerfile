@@ -16,14 +16,15 @@ RUN mkdir cetr_bot && touch cetr_bot/__init__.py \
 COPY cetr_bot ./cetr_bot
 COPY messages ./messages
 COPY migrations ./migrations
-# Editable: the code finds messages/ and migrations/ beside it, in /app (same path below).
+COPY assets ./assets
+# Editable: the code finds messages/, migrations/ and assets/ beside it, in /app (same path below).
 RUN /opt/venv/bin/pip install --no-deps --editable . \
     && /opt/venv/bin/python -m compileall -q cetr_bot migrations
 
 # ---- runtime ------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
-# The PDF pack (xhtml2pdf) draws with ReportLab's built-in standard fonts, which ship
-# inside the reportlab wheel: no font package is needed. tzdata comes from PyPI.
+# The PDF pack (xhtml2pdf) embeds DejaVu Sans from /app/assets/fonts (copied above), so
+# no system font package is needed. tzdata comes from PyPI.
 RUN groupadd --system --gid 10001 cetr \
     && useradd --system --uid 10001 --gid cetr --home-dir /data --shell /usr/sbin/nologin cetr \
     && mkdir /data && chown cetr:cetr /data

@@ -108,7 +108,7 @@ def _dsr_parsers(sub: Any) -> None:
     decline = dsr_sub.add_parser("decline", help="the community CETR due will not happen: why")
     decline.add_argument("entry_id", type=int)
     decline.add_argument("--reason", required=True)
-    report = dsr_sub.add_parser("report", help="the month's summary against the 90% standard")
+    report = dsr_sub.add_parser("report", help="the month's summary against the 90%% standard")
     report.add_argument("--month", required=True, help="YYYY-MM")
     cetr = sub.add_parser("cetr", help="CETRs and emergency meetings held elsewhere")
     cetr_sub = cetr.add_subparsers(dest="cetr_command", required=True, parser_class=Parser)

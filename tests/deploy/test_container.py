@@ -129,6 +129,6 @@ def test_dockerfile_is_multi_stage_slim_non_root_and_runs_cetr_bot_run():
 def test_the_image_gets_what_the_code_needs_and_no_secrets():
     ignored = (ROOT / ".dockerignore").read_text().splitlines()
     copied = " ".join(arg for word, arg in dockerfile() if word == "COPY")
-    for needed in ("cetr_bot", "messages", "migrations", "pyproject.toml"):
+    for needed in ("cetr_bot", "messages", "migrations", "assets", "pyproject.toml"):
         assert needed in copied and needed not in ignored
     assert {".env", ".git", ".venv", "secrets", "*.db"} <= set(ignored)
