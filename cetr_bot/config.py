@@ -91,6 +91,12 @@ class Settings(BaseSettings):
     dsr_adult_warning_months: int = Field(6, ge=1, le=24)
     dsr_admissions_standard_percent: int = Field(90, ge=0, le=100)
 
+    # --- information governance (issue 14) ---
+    # Free text and names are removed this long after a review is closed.
+    retention_months: int = Field(12, ge=1, le=240)
+    # Local time of the daily retention run.
+    retention_run_time: time = time(3, 0)
+
     @field_validator("coordinator_ids", "admin_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:

@@ -196,4 +196,12 @@ async def consent_view(svc: Services, actor: Actor) -> ConsentView:
         # The next review if one is booked, else the one just held.
         ahead = [m for m in mine if m.status is ReviewStatus.SCHEDULED]
         latest = ahead[0] if ahead else mine[-1]
+        audit(
+            session,
+            "consent_viewed",
+            actor=actor,
+            review_id=latest.review_id,
+            role="young_person",
+            participant_id=latest.participant_id,
+        )
         return ConsentView(latest.participant_id, await consent_state(session, latest.review_id))

@@ -179,6 +179,7 @@ async def for_coordinator(svc: Services, actor: Actor, *, review_id: int) -> lis
             .where(Participant.review_id == review_id)
         )
         by_id = {a.question_id: a.value for (a,) in rows}
+        audit(session, "feedback_read", actor=actor, review_id=review_id, role="coordinator")
     lines = []
     for q in questions():
         if q.id in by_id:

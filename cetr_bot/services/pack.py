@@ -368,8 +368,16 @@ async def last_fingerprint(session: AsyncSession, review_id: int) -> str | None:
     )
 
 
-async def record_sent(svc: Services, session: AsyncSession, current: Pack) -> Pack:
-    """Note this version as sent (once), and close the answers: the papers are out."""
+async def record_sent(
+    svc: Services,
+    session: AsyncSession,
+    current: Pack,
+    *,
+    participant_id: int | None = None,
+    person_id: int | None = None,
+) -> Pack:
+    """Note this version as sent (once), and close the answers: the papers are out.
+    Each copy going out is an audit event (to whom: the participant, or a coordinator)."""
     last = await session.scalar(
         select(PackVersion)
         .where(PackVersion.review_id == current.review_id)
@@ -388,6 +396,14 @@ async def record_sent(svc: Services, session: AsyncSession, current: Pack) -> Pa
             )
         )
         await session.flush()
+    audit(
+        session,
+        "pack_sent",
+        review_id=current.review_id,
+        person_id=person_id,
+        version=current.version,
+        to_participant=participant_id,
+    )
     await preparation.mark_papers_sent(svc, session, current.review_id)
     return current
 

@@ -8,6 +8,7 @@ from cetr_bot.storage import (
     models_pack,
     models_preparation,
     models_reminders,
+    models_retention,
     models_teams,
 )
 from cetr_bot.storage.models import Base
@@ -21,5 +22,6 @@ __all__ = [
     "models_pack",
     "models_preparation",
     "models_reminders",
+    "models_retention",
     "models_teams",
 ]
