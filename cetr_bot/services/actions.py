@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cetr_bot.domain import FAMILY_ROLES, ActionStatus, ReviewStatus, Role
 from cetr_bot.services import deputies
-from cetr_bot.services.context import Actor, Services, audit
+from cetr_bot.services.context import Actor, Services, audit, staff_role
 from cetr_bot.services.errors import Invalid, NotAllowed, NotFound
 from cetr_bot.services.events import action_changed, review_changed
 from cetr_bot.storage.models import Participant, Person, Review
@@ -363,7 +363,7 @@ async def list_actions(svc: Services, actor: Actor, *, review_id: int) -> list[A
         rows = await session.scalars(
             select(Action).where(Action.review_id == review_id).order_by(Action.due_on, Action.id)
         )
-        audit(session, "actions_listed", actor=actor, review_id=review_id, role="coordinator")
+        audit(session, "actions_listed", actor=actor, review_id=review_id, role=staff_role(actor))
         return [await view_of(svc, session, a) for a in rows]
 
 
@@ -380,8 +380,14 @@ async def show_action(
             .order_by(ActionUpdate.at, ActionUpdate.id)
         )
         history = [UpdateView(u.at, u.kind, u.text) for u in updates]
+        staff = await svc.coordinates_review(session, actor, action.review_id)
         audit(
-            session, "action_viewed", actor=actor, review_id=action.review_id, action_id=action.id
+            session,
+            "action_viewed",
+            actor=actor,
+            review_id=action.review_id,
+            role=staff_role(actor) if staff else "owner",
+            action_id=action.id,
         )
         return await view_of(svc, session, action), history
 

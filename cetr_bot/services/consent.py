@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cetr_bot.domain import ReviewStatus, Role
 from cetr_bot.services import deputies
-from cetr_bot.services.context import Actor, Services, audit
+from cetr_bot.services.context import Actor, Services, audit, staff_role
 from cetr_bot.services.errors import Invalid
 from cetr_bot.services.events import review_changed
 from cetr_bot.services.memberships import memberships
@@ -173,7 +173,7 @@ async def record_best_interests(
             decision=YES,
             basis=BEST_INTERESTS,
             method="coordinator_command",
-            role="coordinator",
+            role=staff_role(actor),
             note=reason,
         )
         return await consent_state(session, review_id)

@@ -151,6 +151,11 @@ def audit(
     )
 
 
+def staff_role(actor: Actor) -> str:
+    """A coordinator's capacity: the operator at the command line, else coordinator."""
+    return "operator" if actor.is_cli else "coordinator"
+
+
 def actor_role(actor: Actor | None) -> str:
     """The capacity when the caller names none: the system, the operator, or a user."""
     if actor is None:

@@ -21,7 +21,7 @@ from cetr_bot.rules import (
     required_roles,
 )
 from cetr_bot.services import deputies, preparation_reads, reminders, safeguarding, teams
-from cetr_bot.services.context import Actor, Services, audit
+from cetr_bot.services.context import Actor, Services, audit, staff_role
 from cetr_bot.services.errors import Invalid, NotFound
 from cetr_bot.services.events import review_changed
 from cetr_bot.storage.coordinators import default_team_id
@@ -338,7 +338,7 @@ async def list_upcoming(svc: Services, actor: Actor) -> list[ReviewSummary]:
             )
         )
         found = [summarise(r) for r in rows]
-        audit(session, "reviews_listed", actor=actor, role="coordinator", count=len(found))
+        audit(session, "reviews_listed", actor=actor, role=staff_role(actor), count=len(found))
         return found
 
 
@@ -347,7 +347,7 @@ async def review_detail(svc: Services, actor: Actor, review_id: int) -> ReviewDe
     async with svc.db.transaction() as session:
         await svc.require_review(session, actor, review_id)
         review = await load_review(session, review_id)
-        audit(session, "review_viewed", actor=actor, review_id=review_id, role="coordinator")
+        audit(session, "review_viewed", actor=actor, review_id=review_id, role=staff_role(actor))
         participants = [
             ParticipantLine(
                 id=p.id,
