@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import date
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -16,7 +17,7 @@ from cetr_bot import logging_setup
 from cetr_bot.config import ConfigError, Settings, load_settings
 from cetr_bot.domain import DsrBasis, Rag, Role, parse_recorded_type, parse_review_type, parse_role
 from cetr_bot.parsing import parse_date, parse_local_datetime
-from cetr_bot.services import actions, dsr, invitations, reviews, teams
+from cetr_bot.services import actions, audit_trail, dsr, invitations, retention, reviews, teams
 from cetr_bot.services.context import Actor, Services
 from cetr_bot.services.errors import ServiceError
 from cetr_bot.storage.session import SchemaNotCurrent
@@ -62,7 +63,24 @@ def build_parser() -> Parser:
     pack.add_argument(
         "--for", dest="for_participant", type=int, help="only if this participant may read it"
     )
+    _governance_parsers(sub)
     return parser
+
+
+def _governance_parsers(sub: Any) -> None:
+    trail = sub.add_parser(
+        "audit", help="the audit trail: who saw or changed what, when (ids, never content)"
+    )
+    trail.add_argument("--review", type=int, help="only events about this review")
+    trail.add_argument("--person", type=int, help="only events about, or by, this person")
+    trail.add_argument("--since", help="only events on or after this date, YYYY-MM-DD (UTC)")
+    trail.add_argument("--format", choices=("table", "json"), default="table")
+    retention = sub.add_parser(
+        "retention", help="remove free text and names RETENTION_MONTHS after a review closed"
+    )
+    retention.add_argument(
+        "--dry-run", action="store_true", help="list what the next run would remove; change nothing"
+    )
 
 
 def _action_parsers(sub: Any) -> None:
@@ -186,6 +204,12 @@ def _review_parsers(sub: Any) -> None:
     )
     show = review_sub.add_parser("show", help="one review in full")
     show.add_argument("review_id", type=int)
+    hold = review_sub.add_parser("hold-data", help="legal hold: retention keeps all its data")
+    hold.add_argument("review_id", type=int)
+    hold.add_argument("--reason", required=True, help="why the data must be kept")
+    release = review_sub.add_parser("release-data", help="lift the legal hold on its data")
+    release.add_argument("review_id", type=int)
+    release.add_argument("--reason", required=True, help="why the hold can end")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -225,6 +249,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         "team": lambda svc, texts: _team(svc, texts, args),
         "coordinator": lambda svc, texts: _coordinator(svc, texts, args),
         "admin": lambda svc, texts: _admin(svc, texts, args),
+        "audit": lambda svc, texts: _audit(svc, texts, args),
+        "retention": lambda svc, texts: _retention(svc, texts, args),
     }
     return asyncio.run(_with_services(settings, handlers[args.command]))
 
@@ -343,11 +369,43 @@ async def _review(svc: Services, texts: Texts, args: argparse.Namespace) -> int:
         )
         print(texts.plain("actions/held", review_id=args.review_id, held_on=on))
         return 0
+    if args.review_command == "hold-data":
+        hold_id = await retention.hold_data(svc, CLI, review_id=args.review_id, reason=args.reason)
+        print(texts.plain("governance/held", review_id=args.review_id, hold_id=hold_id))
+        return 0
+    if args.review_command == "release-data":
+        hold_id = await retention.release_data(
+            svc, CLI, review_id=args.review_id, reason=args.reason
+        )
+        print(texts.plain("governance/released", review_id=args.review_id, hold_id=hold_id))
+        return 0
     if args.review_command == "list":
         print(texts.plain("coordinator/reviews", reviews=await reviews.list_upcoming(svc, CLI)))
         return 0
     detail = await reviews.review_detail(svc, CLI, args.review_id)
     print(texts.plain("coordinator/review", detail=detail))
+    return 0
+
+
+async def _audit(svc: Services, texts: Texts, args: argparse.Namespace) -> int:
+    day = _date_arg(args.since, "--since")
+    since = datetime.combine(day, time(0, 0), tzinfo=UTC) if day else None
+    rows = await audit_trail.audit_log(
+        svc, CLI, review_id=args.review, person_id=args.person, since=since
+    )
+    if args.format == "json":
+        print(json.dumps([r.as_json() for r in rows], indent=2, ensure_ascii=False))
+    else:
+        print(texts.plain("governance/audit_table", rows=rows))
+    return 0
+
+
+async def _retention(svc: Services, texts: Texts, args: argparse.Namespace) -> int:
+    if args.dry_run:
+        result = await retention.plan(svc, CLI)
+    else:
+        result = await retention.run(svc, CLI)
+    print(texts.plain("governance/retention", plan=result))
     return 0
 
 

@@ -127,6 +127,12 @@ class Settings(BaseSettings):
     # on a schema that is not at head.
     auto_migrate: bool = True
 
+    # --- information governance (issue 14) ---
+    # Free text and names are removed this long after a review is closed.
+    retention_months: int = Field(12, ge=1, le=240)
+    # Local time of the daily retention run.
+    retention_run_time: time = time(3, 0)
+
     @field_validator("coordinator_ids", "admin_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:

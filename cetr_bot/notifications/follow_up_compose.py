@@ -130,7 +130,9 @@ async def _pack(svc: Services, texts: Texts, session: AsyncSession, row: Reminde
     if not allowed:
         return Outgoing(texts.render("pack/held_back", review_id=row.review_id))
     built = await packs.build(svc, session, row.review_id or 0)
-    current = await packs.record_sent(svc, session, built)
+    current = await packs.record_sent(
+        svc, session, built, participant_id=row.participant_id, person_id=row.person_id
+    )
     return Outgoing(
         texts.render("pack/caption", pack=current),
         document=packs.render(texts, current).encode(),

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cetr_bot.domain import FAMILY_ROLES, ActionStatus, ReviewStatus, Role
 from cetr_bot.services import deputies
-from cetr_bot.services.context import Actor, Services, audit
+from cetr_bot.services.context import Actor, Services, audit, staff_role
 from cetr_bot.services.errors import Invalid, NotAllowed, NotFound
 from cetr_bot.services.events import action_changed, review_changed
 from cetr_bot.storage.models import Participant, Person, Review
@@ -224,6 +224,7 @@ async def mark_report_sent(svc: Services, actor: Actor, *, review_id: int) -> No
             session.add(follow_up)
         follow_up.report_sent_at = svc.now()
         follow_up.report_marked_by = actor.telegram_user_id
+        review.closed_at = follow_up.report_sent_at  # closed: retention counts from here
         audit(session, "report_sent", actor=actor, review_id=review_id)
         await review_changed(svc, session, review_id, reason="report_sent")
 
@@ -362,6 +363,7 @@ async def list_actions(svc: Services, actor: Actor, *, review_id: int) -> list[A
         rows = await session.scalars(
             select(Action).where(Action.review_id == review_id).order_by(Action.due_on, Action.id)
         )
+        audit(session, "actions_listed", actor=actor, review_id=review_id, role=staff_role(actor))
         return [await view_of(svc, session, a) for a in rows]
 
 
@@ -378,6 +380,15 @@ async def show_action(
             .order_by(ActionUpdate.at, ActionUpdate.id)
         )
         history = [UpdateView(u.at, u.kind, u.text) for u in updates]
+        staff = await svc.coordinates_review(session, actor, action.review_id)
+        audit(
+            session,
+            "action_viewed",
+            actor=actor,
+            review_id=action.review_id,
+            role=staff_role(actor) if staff else "owner",
+            action_id=action.id,
+        )
         return await view_of(svc, session, action), history
 
 
@@ -400,6 +411,7 @@ async def my_actions(svc: Services, actor: Actor) -> list[ActionView]:
             )
             .order_by(Action.due_on, Action.id)
         )
+        audit(session, "my_actions_viewed", actor=actor, person_id=person_id, role="owner")
         return [await view_of(svc, session, a) for a in rows]
 
 
@@ -577,6 +589,7 @@ async def family_summary(svc: Services, actor: Actor) -> tuple[Role | None, list
         for action in rows:
             view = await view_of(svc, session, action)
             items.append(SummaryItem(view.what, view.due_on, view.progress, view.owner_role))
+        audit(session, "action_summary_viewed", actor=actor, person_id=person_id, role=str(role))
         return role, items
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cetr_bot.domain import ReviewStatus, Role
 from cetr_bot.services import deputies
-from cetr_bot.services.context import Actor, Services, audit
+from cetr_bot.services.context import Actor, Services, audit, staff_role
 from cetr_bot.services.errors import Invalid
 from cetr_bot.services.events import review_changed
 from cetr_bot.services.memberships import memberships
@@ -173,7 +173,7 @@ async def record_best_interests(
             decision=YES,
             basis=BEST_INTERESTS,
             method="coordinator_command",
-            role="coordinator",
+            role=staff_role(actor),
             note=reason,
         )
         return await consent_state(session, review_id)
@@ -196,4 +196,12 @@ async def consent_view(svc: Services, actor: Actor) -> ConsentView:
         # The next review if one is booked, else the one just held.
         ahead = [m for m in mine if m.status is ReviewStatus.SCHEDULED]
         latest = ahead[0] if ahead else mine[-1]
+        audit(
+            session,
+            "consent_viewed",
+            actor=actor,
+            review_id=latest.review_id,
+            role="young_person",
+            participant_id=latest.participant_id,
+        )
         return ConsentView(latest.participant_id, await consent_state(session, latest.review_id))

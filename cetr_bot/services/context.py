@@ -131,14 +131,33 @@ def audit(
     *,
     actor: Actor | None = None,
     review_id: int | None = None,
+    person_id: int | None = None,
+    role: str | None = None,
     **detail: object,
 ) -> None:
-    """Record a security- or safety-relevant event (ids only)."""
+    """Record a view of personal data, a change, or a security- or safety-relevant event:
+    who (the actor, and `role`: the capacity they acted in), when, what kind, which review
+    or person (`person_id`: whose data). Ids only, never the content. Append-only; the
+    time is the wall clock's (what really happened), not the services' clock."""
     session.add(
         AuditEvent(
             kind=kind,
             telegram_user_id=actor.telegram_user_id if actor else None,
+            actor_role=role or actor_role(actor),
             review_id=review_id,
+            person_id=person_id,
             detail={k: v for k, v in detail.items()},
         )
     )
+
+
+def staff_role(actor: Actor) -> str:
+    """A coordinator's capacity: the operator at the command line, else coordinator."""
+    return "operator" if actor.is_cli else "coordinator"
+
+
+def actor_role(actor: Actor | None) -> str:
+    """The capacity when the caller names none: the system, the operator, or a user."""
+    if actor is None:
+        return "system"
+    return "operator" if actor.is_cli else "user"

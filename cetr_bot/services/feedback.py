@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cetr_bot.domain import ReviewStatus
 from cetr_bot.services import deputies
-from cetr_bot.services.context import Actor, Services, audit
+from cetr_bot.services.context import Actor, Services, audit, staff_role
 from cetr_bot.services.errors import Invalid, NotAllowed
 from cetr_bot.storage.models import Participant, Person, Review
 from cetr_bot.storage.models_feedback import FeedbackAnswer
@@ -179,6 +179,7 @@ async def for_coordinator(svc: Services, actor: Actor, *, review_id: int) -> lis
             .where(Participant.review_id == review_id)
         )
         by_id = {a.question_id: a.value for (a,) in rows}
+        audit(session, "feedback_read", actor=actor, review_id=review_id, role=staff_role(actor))
     lines = []
     for q in questions():
         if q.id in by_id:

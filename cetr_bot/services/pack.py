@@ -33,7 +33,7 @@ from cetr_bot.services import (
     preparation_reads,
     safeguarding,
 )
-from cetr_bot.services.context import Actor, Services, audit
+from cetr_bot.services.context import Actor, Services, audit, staff_role
 from cetr_bot.services.errors import Invalid, NotAllowed, NotFound, ServiceError
 from cetr_bot.services.question_bank import has_questions, library
 from cetr_bot.services.reviews import load_review
@@ -175,7 +175,9 @@ async def _pack_or_refusal(
         await _tell_who_asked(svc, session, actor, review_id, decision)
         key = "pack_held_back" if decision == HELD else "pack_awaiting_approval"
         return Invalid(key, review_id=review_id)
-    audit(session, "pack_read", actor=actor, review_id=review_id)
+    staff = await svc.coordinates_review(session, actor, review_id)
+    role = staff_role(actor) if staff else "panel"
+    audit(session, "pack_read", actor=actor, review_id=review_id, role=role)
     return await build(svc, session, review_id)
 
 
@@ -193,7 +195,14 @@ async def _on_behalf(
     if decision != READ:
         key = "pack_held_back" if decision == HELD else "pack_awaiting_approval"
         return Invalid(key, review_id=review_id)
-    audit(session, "pack_read", actor=actor, review_id=review_id, for_participant=member.id)
+    audit(
+        session,
+        "pack_read",
+        actor=actor,
+        review_id=review_id,
+        role=staff_role(actor),
+        for_participant=member.id,
+    )
     return await build(svc, session, review_id)
 
 
@@ -368,8 +377,16 @@ async def last_fingerprint(session: AsyncSession, review_id: int) -> str | None:
     )
 
 
-async def record_sent(svc: Services, session: AsyncSession, current: Pack) -> Pack:
-    """Note this version as sent (once), and close the answers: the papers are out."""
+async def record_sent(
+    svc: Services,
+    session: AsyncSession,
+    current: Pack,
+    *,
+    participant_id: int | None = None,
+    person_id: int | None = None,
+) -> Pack:
+    """Note this version as sent (once), and close the answers: the papers are out.
+    Each copy going out is an audit event (to whom: the participant, or a coordinator)."""
     last = await session.scalar(
         select(PackVersion)
         .where(PackVersion.review_id == current.review_id)
@@ -388,6 +405,14 @@ async def record_sent(svc: Services, session: AsyncSession, current: Pack) -> Pa
             )
         )
         await session.flush()
+    audit(
+        session,
+        "pack_sent",
+        review_id=current.review_id,
+        person_id=person_id,
+        version=current.version,
+        to_participant=participant_id,
+    )
     await preparation.mark_papers_sent(svc, session, current.review_id)
     return current
 

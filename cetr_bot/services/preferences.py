@@ -6,7 +6,7 @@ from datetime import time
 
 from sqlalchemy import select
 
-from cetr_bot.services.context import Actor, Services
+from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import NotAllowed
 from cetr_bot.services.events import person_changed
 from cetr_bot.storage.models import Person
@@ -29,6 +29,7 @@ async def set_digest(svc: Services, actor: Actor, *, at: time | None) -> None:
             session.add(DigestPreference(person_id=person.id, local_time=at))
         else:
             row.local_time = at
+        audit(session, "digest_set", actor=actor, person_id=person.id, daily=at is not None)
         await person_changed(svc, session, person.id, reason="digest")
 
 

@@ -82,6 +82,16 @@ async def open_walkthrough(
             pid = mine[0].participant_id
         walk = await load(svc, session, actor, pid)
         await _activate(svc, session, walk)
+        if walk.step().kind == "summary":  # their own answers, read back to them
+            audit(
+                session,
+                "own_answers_read",
+                actor=actor,
+                review_id=walk.review.id,
+                person_id=walk.participant.person_id,
+                role=str(walk.role),
+                participant_id=walk.participant.id,
+            )
         return screen(walk)
 
     return await run(svc, work)
@@ -292,6 +302,18 @@ async def _save(
     walk.progress.editing_question_id = None
     if walk.progress.started_at is None:
         walk.progress.started_at = now
+    audit(
+        session,
+        "answer_changed" if existing is not None else "answer_recorded",
+        actor=actor,
+        review_id=walk.review.id,
+        person_id=walk.participant.person_id,
+        role=str(walk.role),
+        participant_id=walk.participant.id,
+        question_id=question.id,
+        answer_kind=kind,
+        after_submit=submitted,
+    )
     if question.action_id is not None:
         # Kept with the action too, so its history shows what people said.
         await actions.record_prep_status(

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cetr_bot.domain import Role
 from cetr_bot.services import consent
-from cetr_bot.services.context import Actor, Services, audit
+from cetr_bot.services.context import Actor, Services, audit, staff_role
 from cetr_bot.services.prep_screens import AnswerLine, line
 from cetr_bot.services.question_bank import has_questions
 from cetr_bot.services.walk import batch_for, build, walk_query
@@ -66,7 +66,7 @@ async def answers_for_coordinator(
     await svc.require_coordinator(actor)
     async with svc.db.transaction() as session:
         await svc.require_review(session, actor, review_id)
-        audit(session, "answers_read", actor=actor, review_id=review_id)
+        audit(session, "answers_read", actor=actor, review_id=review_id, role=staff_role(actor))
         return await _answers(svc, session, review_id, submitted_only=False)
 
 

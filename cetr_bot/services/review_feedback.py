@@ -96,6 +96,7 @@ async def write(svc: Services, actor: Actor, text: str) -> Draft:
             raise Invalid("use_buttons")
         row.answers = {**draft.answers, draft.next: text}
         row.written_by = actor.telegram_user_id
+        audit(session, "yp_feedback_written", actor=actor, review_id=review_id, part=draft.next)
         return _draft(review_id, row)
 
 
@@ -140,7 +141,17 @@ async def for_young_person(svc: Services, actor: Actor) -> dict[str, str] | None
         if mine is None:
             return None
         row = await session.get(ReviewFeedback, mine[1].id)
-        return dict(row.answers) if row and row.sent_at else None
+        if row is None or row.sent_at is None:
+            return None
+        audit(
+            session,
+            "yp_feedback_read",
+            actor=actor,
+            review_id=mine[1].id,
+            person_id=mine[0].person_id,
+            role="young_person",
+        )
+        return dict(row.answers)
 
 
 async def feedback_text(session: AsyncSession, review_id: int) -> dict[str, str] | None:

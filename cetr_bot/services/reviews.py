@@ -21,7 +21,7 @@ from cetr_bot.rules import (
     required_roles,
 )
 from cetr_bot.services import deputies, preparation_reads, reminders, safeguarding, teams
-from cetr_bot.services.context import Actor, Services, audit
+from cetr_bot.services.context import Actor, Services, audit, staff_role
 from cetr_bot.services.errors import Invalid, NotFound
 from cetr_bot.services.events import review_changed
 from cetr_bot.storage.coordinators import default_team_id
@@ -337,7 +337,9 @@ async def list_upcoming(svc: Services, actor: Actor) -> list[ReviewSummary]:
                 selectinload(Review.participants),
             )
         )
-        return [summarise(r) for r in rows]
+        found = [summarise(r) for r in rows]
+        audit(session, "reviews_listed", actor=actor, role=staff_role(actor), count=len(found))
+        return found
 
 
 async def review_detail(svc: Services, actor: Actor, review_id: int) -> ReviewDetail:
@@ -345,6 +347,7 @@ async def review_detail(svc: Services, actor: Actor, review_id: int) -> ReviewDe
     async with svc.db.transaction() as session:
         await svc.require_review(session, actor, review_id)
         review = await load_review(session, review_id)
+        audit(session, "review_viewed", actor=actor, review_id=review_id, role=staff_role(actor))
         participants = [
             ParticipantLine(
                 id=p.id,
@@ -410,6 +413,7 @@ async def cancel_review(svc: Services, actor: Actor, *, review_id: int) -> Revie
         review.status = ReviewStatus.CANCELLED
         review.sequence += 1
         now = svc.now()
+        review.closed_at = now  # retention counts from here
         for participant in review.participants:
             for invitation in participant.invitations:
                 if invitation.used_at is None and invitation.revoked_at is None:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cetr_bot.domain import ReviewType, Role
 from cetr_bot.services import consent
-from cetr_bot.services.context import Actor, Services, audit
+from cetr_bot.services.context import Actor, Services, audit, staff_role
 from cetr_bot.services.errors import Invalid, NotAllowed, NotFound
 from cetr_bot.services.memberships import Membership, memberships
 from cetr_bot.services.question_bank import library
@@ -265,7 +265,14 @@ async def read_flag(svc: Services, actor: Actor, flag_id: int) -> FlagDetail:
                     PrepAnswer.question_id == flag.question_id,
                 )
             )
-        audit(session, "flag_read", actor=actor, review_id=flag.review_id, flag_id=flag.id)
+        audit(
+            session,
+            "flag_read",
+            actor=actor,
+            review_id=flag.review_id,
+            role=staff_role(actor),
+            flag_id=flag.id,
+        )
         review = await session.get_one(Review, flag.review_id)
         line = _line(flag, participant.role if participant else None, review.type)
         return FlagDetail(flag.id, flag.review_id, line, answer)

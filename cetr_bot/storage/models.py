@@ -65,6 +65,10 @@ class Review(Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # When it closed: its report was marked sent, or it was cancelled (retention counts
+    # from here); when retention removed its free text and names (models_retention).
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    data_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     young_person: Mapped[YoungPerson] = relationship(back_populates="reviews")
     participants: Mapped[list[Participant]] = relationship(
@@ -154,13 +158,21 @@ class PendingInput(Base):
 
 
 class AuditEvent(Base):
-    """Security- and safety-relevant events. Ids only, never personal data."""
+    """Every view of personal data and every change. Ids only, never the content.
+
+    Append-only: the application only inserts; triggers (migration 0013) refuse UPDATE
+    and DELETE on PostgreSQL and SQLite alike.
+    """
 
     __tablename__ = "audit_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     kind: Mapped[str] = mapped_column(String(40))
+    # Who: the actor's Telegram id (None: the operator or the system) and in what capacity.
     telegram_user_id: Mapped[int | None] = mapped_column(BigInteger)
-    review_id: Mapped[int | None] = mapped_column(Integer)
+    actor_role: Mapped[str | None] = mapped_column(String(16))
+    # Whose data or which review.
+    review_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    person_id: Mapped[int | None] = mapped_column(Integer, index=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -8,6 +8,7 @@ from cetr_bot.storage import (
     models_pack,
     models_preparation,
     models_reminders,
+    models_retention,
     models_teams,
     models_updates,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "models_pack",
     "models_preparation",
     "models_reminders",
+    "models_retention",
     "models_teams",
     "models_updates",
 ]

@@ -15,7 +15,7 @@ from telegram.ext import (
     filters,
 )
 
-from cetr_bot.scheduling import dispatcher
+from cetr_bot.scheduling import dispatcher, retention_job
 from cetr_bot.scheduling.delivery import SharedRateLimiter
 from cetr_bot.services import teams
 from cetr_bot.services.context import Services
@@ -104,6 +104,7 @@ def build_application(svc: Services, texts: Texts) -> Application:
     app.bot_data["texts"] = texts
     register_handlers(app)
     dispatcher.install(app, svc)
+    retention_job.install(app, svc)
     return app
 
 
