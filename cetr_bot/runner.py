@@ -52,6 +52,10 @@ class BotRunner:
 
     async def stop(self) -> None:
         assert self.app.updater is not None
+        dispatcher = self.app.bot_data.get("dispatcher")
+        if dispatcher is not None:
+            # Before the JobQueue waits for a running tick: unsent claims go back at once.
+            await dispatcher.stop()
         if self.app.updater.running:
             await self.app.updater.stop()
         if self.app.running:
