@@ -126,7 +126,7 @@ async def _bot_endpoint(request: web.Request) -> web.Response:
     except ApiError as exc:
         status, body = exc.code, exc.payload()
     sandbox.calls.append(ApiCall(method, params.loggable(), status, time.time()))
-    chat = _chat_of(params)
+    chat = _chat_of(params) if status == 200 else None  # delay_chats: accepted calls only
     delay = sandbox.faults.take_delay(method, chat) if sandbox.api.knows(method) else 0.0
     if delay > 0:
         # The call has already taken effect; only the answer is late (like a timeout).

@@ -113,6 +113,7 @@ class Dispatcher:
         self._idle = asyncio.Event()
         self._idle.set()
         self._stopping = False
+        self._recovered_at = 0.0
 
     async def tick(
         self, bot: Bot, *, now: datetime | None = None, budget_seconds: float = 60.0
@@ -226,6 +227,7 @@ class Dispatcher:
 
     async def _recover(self, now: datetime) -> int:
         """Rows still "sending" past their lease were held by a dispatcher that died."""
+        self._recovered_at = time.monotonic()
         legacy = now - timedelta(seconds=self.lease)  # claimed before leases existed
         async with self.svc.db.transaction() as session:
             result = await session.execute(
@@ -309,6 +311,9 @@ class Dispatcher:
 
     async def _prepare(self, now: datetime | None, report: TickReport) -> _Batch | None:
         """Claim a batch, ordered so neighbours in the queue are different chats."""
+        if time.monotonic() - self._recovered_at > self.lease / 4:
+            # A long tick looks for a dead dispatcher's rows as often as the watch does.
+            report.recovered += await self._recover(now or self.svc.now())
         rows = await self._claim(now or self.svc.now())
         if not rows:
             return None
@@ -382,10 +387,6 @@ class Dispatcher:
         in_flight: asyncio.Semaphore,
     ) -> None:
         try:
-            # Telegram's limits, measured as the request goes out (only the check's few
-            # milliseconds later): waiting after the check would widen the moment in
-            # which a change can no longer stop the message.
-            await self.pacer.issue(row.chat_id)
             plan = await self._check(row, now)
             if plan is None:
                 report.released += 1
@@ -394,6 +395,10 @@ class Dispatcher:
                 setattr(report, plan.status, getattr(report, plan.status) + 1)
                 return
             try:
+                # Telegram's limits, measured as the request goes out. The slot was
+                # reserved before the check, so this waits only when a slow check let
+                # two sends bunch up: it widens the in-flight moment only then.
+                await self.pacer.issue(row.chat_id)
                 await send(bot, row.chat_id, plan)
                 outcome = delivery.Outcome(delivery.Result.SENT)
             except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from cetr_bot.domain import Role
 from cetr_bot.scheduling import delivery
 from cetr_bot.scheduling.dispatcher import Dispatcher
 from tests.reminders.helpers import rows, seed_due
@@ -87,3 +88,25 @@ async def test_429_5xx_and_403_lose_nothing_and_double_nothing(
     assert per_chat == Counter({82_001: 1, 82_002: 1, 82_003: 1})
     by_chat = {r.chat_id: r.status for r in await rows(svc, kind="review_reminder")}
     assert by_chat == {82_001: "sent", 82_002: "sent", 82_003: "sent", 82_004: "failed"}
+
+
+@pytest.mark.parametrize("extra_settings", [{"send_read_timeout_seconds": 0.4}])
+async def test_a_safeguarding_alert_is_sent_again_after_a_read_timeout(
+    bot, client, svc, sandbox, extra_settings
+):
+    """The real alert path (telegram/alerts.py): the coordinator's answer is held past
+    the timeout, so the alert is sent again: twice is better than never."""
+    from tests.conftest import COORDINATOR_ID
+    from tests.preparation.helpers import START, consent_yes, join_as, new_review, skip_all
+
+    review_id = await new_review(svc)
+    coordinator = client.user(COORDINATOR_ID)
+    await coordinator.ask("/start")
+    young = await join_as(svc, client, Role.YOUNG_PERSON, 2002, review_id=review_id)
+    await young.user.tap(START)
+    await consent_yes(young.user)
+    await skip_all(young.user, 3)
+    await client.set_faults(delay_chats=[COORDINATOR_ID], delay_seconds=1.0)
+    await young.user.tap("👎 No", count=2)
+    alerts = await coordinator.wait_for(2, timeout=10)
+    assert all("Safeguarding alert" in a.plain for a in alerts)
