@@ -8,7 +8,20 @@
 2. Idle tick: the dispatcher's tick with many pending reminders of which none is due.
 3. Peak memory of the dispatching process.
 
+Issue #11's modes (each instead of the runs above):
+  --race    cancels and moves reviews while their reminders are being sent; reports
+            stale_after_commit: messages contradicting a change (any reminder of a
+            cancelled review, the old date of a moved one) that the sandbox accepted
+            after the change had committed (must be 0).
+  --faults  answers held back past the client's read timeout after acceptance, 429s,
+            5xx and 403s; reports lost, duplicates (routine: must be 0), uncertain.
+  --kill    a `cetr_bot.worker` subprocess killed with SIGKILL mid-run, a second one
+            already running; reports lost, duplicates (at most in_flight_at_kill) and
+            recovery_seconds (kill → every row the dead worker held is back in play,
+            i.e. pending again for a live one; ≤ 15) and held_rows_settled_seconds.
+
     .venv/bin/python benchmarks/bench_reminders.py [--reminders 10000 --chats 2000] [--json]
+    .venv/bin/python benchmarks/bench_reminders.py --race|--faults|--kill [--json]
 
 A 10,000-reminder run at 30/s takes at least 333 s.
 """
@@ -20,7 +33,9 @@ import asyncio
 import itertools
 import json
 import logging
+import os
 import resource
+import signal
 import socket
 import statistics
 import sys
@@ -44,13 +59,15 @@ from cetr_bot.config import Settings  # noqa: E402
 from cetr_bot.sandbox import SandboxClient  # noqa: E402
 from cetr_bot.sandbox.state import SandboxState  # noqa: E402
 from cetr_bot.scheduling.dispatcher import MAX_IN_FLIGHT, Dispatcher, TickReport  # noqa: E402
-from cetr_bot.services.context import Services  # noqa: E402
+from cetr_bot.services import reviews as review_service  # noqa: E402
+from cetr_bot.services.context import Actor, Services  # noqa: E402
 from cetr_bot.storage.models import Participant, Person, Review, YoungPerson  # noqa: E402
 from cetr_bot.storage.models_reminders import Reminder  # noqa: E402
 from cetr_bot.storage.session import Database  # noqa: E402
 from cetr_bot.storage.types import utcnow  # noqa: E402
 
 FIRST_CHAT = 100_000
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -66,6 +83,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
     parser.add_argument("--json", action="store_true", help="one JSON object on the last line")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--race", action="store_true", help="cancel and move while sending")
+    mode.add_argument("--faults", action="store_true", help="timeouts, 429, 5xx, 403")
+    mode.add_argument("--kill", action="store_true", help="SIGKILL the dispatching process")
     return parser.parse_args(argv)
 
 
@@ -239,8 +260,295 @@ async def seed_people_again(svc: Services) -> tuple[int, list[tuple[int, int, in
     return rows[0][3], [(chat, person, pid) for chat, person, pid, _ in rows]
 
 
+async def seed_reviews(
+    svc: Services, reviews: int, per_review: int, first_chat: int, *, days: int = 2
+) -> dict[int, tuple[int, Any]]:
+    """`reviews` reviews, `per_review` joined people each and one due reminder per person;
+    chat → (review id, review time)."""
+    now = utcnow()
+    owner: dict[int, tuple[int, Any]] = {}
+    chat = first_chat
+    for n in range(reviews):
+        at = (now + timedelta(days=days)).replace(second=0, microsecond=0)
+        async with svc.db.transaction() as session:
+            young = YoungPerson(ref=f"YP-R{n}", setting="inpatient")
+            review = Review(
+                young_person=young, type="inpatient", scheduled_at=at, status="scheduled"
+            )
+            session.add(review)
+            members = []
+            for _ in range(per_review):
+                person = Person(telegram_user_id=chat, chat_id=chat, preferred_name=f"P{chat}")
+                members.append(
+                    Participant(review=review, role="other", person=person, joined_at=now)
+                )
+                chat += 1
+            session.add_all(members)
+            await session.flush()
+            for m in members:
+                assert m.person is not None
+                owner[m.person.chat_id] = (review.id, at)
+                session.add(
+                    Reminder(
+                        key=f"bench:race:{m.id}",
+                        kind="review_reminder",
+                        review_id=review.id,
+                        participant_id=m.id,
+                        person_id=m.person_id,
+                        chat_id=m.person.chat_id,
+                        due_at=now - timedelta(minutes=1),
+                        send_after=now - timedelta(minutes=1),
+                        status="pending",
+                        attempts=0,
+                        payload={"days": days},
+                    )
+                )
+    return owner
+
+
+async def run_race(svc: Services, bot: Bot, client: SandboxClient) -> dict[str, Any]:
+    count, per = 12, 60
+    owner = await seed_reviews(svc, count, per, FIRST_CHAT)
+    for chat in owner:
+        await client.user(chat).send("/start")
+    dispatcher = Dispatcher(svc)
+    sending = asyncio.create_task(dispatcher.tick(bot, budget_seconds=3600))
+    changes: dict[int, tuple[str, float, Any]] = {}  # review → (what, committed at, old time)
+    cli = Actor.cli()
+    texts = dispatcher.texts
+    await asyncio.sleep(1.0)
+    # Each review while its own reminders are (about to be) sent: the queue is in id order.
+    for n, review_id in enumerate(sorted({r for r, _ in owner.values()})):
+        await asyncio.sleep(per / svc.settings.send_rate_per_second * 0.8)
+        at = next(a for r, a in owner.values() if r == review_id)
+        if n % 2:
+            await review_service.cancel_review(svc, cli, review_id=review_id)
+            changes[review_id] = ("cancelled", time.time(), at)
+        else:
+            await review_service.reschedule_review(
+                svc, cli, review_id=review_id, at=at + timedelta(days=1)
+            )
+            changes[review_id] = ("moved", time.time(), at)
+    await sending
+    while (await dispatcher.tick(bot, budget_seconds=3600)).claimed:
+        pass
+    stale = 0
+    contradicted_before_commit = 0
+    for call in await client.calls():
+        if call["status"] != 200 or call["method"] not in ("sendMessage", "sendDocument"):
+            continue
+        chat = int(call["params"]["chat_id"])
+        if chat not in owner or call["method"] == "sendDocument":
+            continue  # calendar notices (the move or the cancellation itself)
+        review_id, at = owner[chat]
+        what, committed, old = changes[review_id]
+        old_day = texts.local(old).strftime("%-d %B")
+        text = str(call["params"].get("text", ""))
+        wrong = what == "cancelled" or old_day in text
+        if wrong and call["at"] > committed:
+            stale += 1
+        elif wrong:
+            contradicted_before_commit += 1
+    return {
+        "race_reviews": count,
+        "race_reminders": len(owner),
+        "changes": len(changes),
+        "stale_after_commit": stale,
+        "sent_before_the_change": contradicted_before_commit,
+    }
+
+
+async def run_faults(svc: Services, bot: Bot, client: SandboxClient) -> dict[str, Any]:
+    reviews, per = 4, 50
+    owner = await seed_reviews(svc, reviews, per, FIRST_CHAT)
+    chats = sorted(owner)
+    for chat in chats:
+        await client.user(chat).send("/start")
+    slow, blocked = set(chats[::20]), set(chats[7::25])
+    slow -= blocked
+    read_timeout = svc.settings.send_read_timeout_seconds
+    await client.set_faults(
+        delay_chats=sorted(slow),
+        delay_seconds=read_timeout + 1.0,
+        blocked_chats=sorted(blocked),
+        global_rate=svc.settings.send_rate_per_second * 0.6,  # 429s
+        fail_next=15,
+        fail_status=502,
+    )
+    dispatcher = Dispatcher(svc)
+    total = TickReport()
+    for round_ in range(40):
+        if round_ == 3:
+            await client.set_faults(fail_next=10, fail_status=500)
+        report = await dispatcher.tick(bot, budget_seconds=3600)
+        total.add(report)
+        async with svc.db.transaction() as session:
+            left = await session.scalar(
+                select(func.count())
+                .select_from(Reminder)
+                .where(Reminder.status.in_(["pending", "sending"]))
+            )
+        if not left:
+            break
+        await asyncio.sleep(0.3)
+    calls = await client.calls()
+    got = Counter(
+        int(c["params"]["chat_id"])
+        for c in calls
+        if c["method"] == "sendMessage" and c["status"] == 200
+    )
+    async with svc.db.transaction() as session:
+        grouped = await session.execute(
+            select(Reminder.status, func.count()).group_by(Reminder.status)
+        )
+        statuses = {str(status): int(n) for status, n in grouped}
+    expected = [c for c in chats if c not in blocked]
+    return {
+        "faults_reminders": len(chats),
+        "delayed_after_acceptance": len(slow),
+        "blocked_403": len(blocked),
+        "rate_limited_429": sum(1 for c in calls if c["status"] == 429),
+        "server_errors_5xx": sum(1 for c in calls if c["status"] >= 500),
+        "lost": sum(1 for c in expected if got[c] == 0),
+        "duplicates": sum(max(0, n - 1) for n in got.values()),
+        "uncertain": statuses.get("uncertain", 0),
+        "statuses": statuses,
+        "retried": total.retried,
+    }
+
+
+async def run_kill(
+    svc: Services, client: SandboxClient, settings: Settings, args: argparse.Namespace
+) -> dict[str, Any]:
+    count = 600
+    owner = await seed_reviews(svc, 6, count // 6, FIRST_CHAT, days=9)
+    for chat in owner:
+        await client.user(chat).send("/start")
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "BOT_TOKEN": SandboxState.token,
+        "TELEGRAM_API_URL": client.url,
+        "QUIET_HOURS_START": "00:00",
+        "QUIET_HOURS_END": "00:00",
+        "DISPATCH_INTERVAL_SECONDS": "30",  # far apart: the lease watch must pick rows up
+        "DISPATCH_CLAIM_LEASE_SECONDS": str(settings.dispatch_claim_lease_seconds),
+        "COORDINATOR_IDS": "1001",
+    }
+    root = ROOT
+
+    async def worker() -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "cetr_bot.worker", env=env, cwd=root
+        )
+
+    def accepted(calls: list[dict[str, Any]]) -> Counter[int]:
+        return Counter(
+            int(c["params"]["chat_id"])
+            for c in calls
+            if c["method"] == "sendMessage" and c["status"] == 200
+        )
+
+    first = await worker()
+    while sum(accepted(await client.calls()).values()) < count // 4:  # noqa: ASYNC110
+        await asyncio.sleep(0.05)
+    first.send_signal(signal.SIGKILL)
+    await first.wait()
+    killed = time.monotonic()
+    async with svc.db.transaction() as session:
+        held = (
+            await session.execute(
+                select(Reminder.id, Reminder.in_flight_at, Reminder.claimed_by).where(
+                    Reminder.status == "sending"
+                )
+            )
+        ).all()
+    held_ids = [row_id for row_id, _, _ in held]
+    dead = {by for _, _, by in held}
+    in_flight = sum(1 for _, flight, _ in held if flight is not None)
+    second = await worker()
+    recovery = settled = None
+    try:
+        async with asyncio.timeout(180):
+            while settled is None:
+                async with svc.db.transaction() as session:
+                    still_held = await session.scalar(
+                        select(func.count())
+                        .select_from(Reminder)
+                        .where(Reminder.status == "sending", Reminder.claimed_by.in_(dead))
+                    )
+                    unsettled = await session.scalar(
+                        select(func.count())
+                        .select_from(Reminder)
+                        .where(
+                            Reminder.id.in_(held_ids),
+                            Reminder.status.in_(["sending", "pending"]),
+                        )
+                    )
+                if recovery is None and not still_held:
+                    recovery = time.monotonic() - killed
+                if recovery is not None and not unsettled:
+                    settled = time.monotonic() - killed
+                await asyncio.sleep(0.1)
+            while len(accepted(await client.calls())) < count:  # noqa: ASYNC110
+                await asyncio.sleep(0.2)
+    finally:
+        second.terminate()  # a graceful stop
+        await second.wait()
+    got = accepted(await client.calls())
+    return {
+        "kill_reminders": count,
+        "held_at_kill": len(held_ids),
+        "in_flight_at_kill": in_flight,
+        "lost": sum(1 for c in owner if got[c] == 0),
+        "duplicates": sum(max(0, n - 1) for n in got.values()),
+        "recovery_seconds": round(recovery, 2) if recovery is not None else None,
+        "held_rows_settled_seconds": round(settled, 2) if settled is not None else None,
+        "lease_seconds": settings.dispatch_claim_lease_seconds,
+    }
+
+
+async def main_issue11(args: argparse.Namespace) -> dict[str, Any]:
+    folder = Path(tempfile.mkdtemp(prefix="cetr-bench-"))
+    async with SandboxProcess() as client:
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None,
+            database_url=args.database_url or f"sqlite:///{folder / 'bench.db'}",
+            bot_token=SandboxState.token,
+            telegram_api_url=client.url,
+            quiet_hours_start="00:00",
+            quiet_hours_end="00:00",
+            send_backoff_seconds=0.5,
+            send_read_timeout_seconds=2.0,
+            send_max_attempts=10,
+        )
+        db = Database(settings.database_url)
+        await db.upgrade()
+        svc = Services(db=db, settings=settings)
+        try:
+            if args.kill:
+                return {**await run_kill(svc, client, settings, args), "mode": "kill"}
+            request = HTTPXRequest(
+                connection_pool_size=MAX_IN_FLIGHT,
+                read_timeout=settings.send_read_timeout_seconds,
+            )
+            base_url = f"{client.url}/bot"
+            async with Bot(SandboxState.token, base_url=base_url, request=request) as bot:
+                if args.race:
+                    return {**await run_race(svc, bot, client), "mode": "race"}
+                return {**await run_faults(svc, bot, client), "mode": "faults"}
+        finally:
+            await db.dispose()
+
+
 async def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse(argv)
+    if args.race or args.faults or args.kill:
+        logging.basicConfig(level=logging.ERROR)
+        cetr_bot.wiring.install()
+        figures = await main_issue11(args)
+        figures["database"] = (args.database_url or "sqlite").split(":", 1)[0]
+        return figures
     logging.basicConfig(level=logging.WARNING)
     folder = Path(tempfile.mkdtemp(prefix="cetr-bench-"))
     async with SandboxProcess() as client:
@@ -284,6 +592,11 @@ def _peak_mb() -> float:
 
 
 def report(figures: dict[str, Any], as_json: bool) -> None:
+    if "mode" in figures:
+        print(", ".join(f"{k} {v}" for k, v in figures.items()))
+        if as_json:
+            print(json.dumps(figures))
+        return
     if "reminders" in figures:
         print(
             f"throughput: {figures['reminders']} reminders over {figures['chats']} chats in "

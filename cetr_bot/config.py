@@ -72,7 +72,10 @@ class Settings(BaseSettings):
     send_backoff_cap_seconds: float = Field(900.0, ge=0, le=86400)
     dispatch_interval_seconds: float = Field(30.0, gt=0, le=3600)
     dispatch_batch_size: int = Field(200, ge=1, le=5000)
-    dispatch_claim_lease_seconds: float = Field(120.0, gt=0, le=86400)
+    # Renewed by a heartbeat every quarter of it: a dead dispatcher's rows go back
+    # within about 1.25 leases. The read timeout is long enough for a slow Bot API.
+    dispatch_claim_lease_seconds: float = Field(10.0, gt=0, le=86400)
+    send_read_timeout_seconds: float = Field(30.0, gt=0, le=600)
 
     # --- action settings (add below; keep each edit small) ---
     action_reminder_days: list[int] = Field(default_factory=lambda: [7, 0])

@@ -74,7 +74,9 @@ def parse_review_type(text: str) -> ReviewType | None:
 
 
 class ReminderStatus(StrEnum):
-    """A reminder row's life: pending → sending → sent, or one of the ends."""
+    """A reminder row's life: pending → sending → sent, or one of the ends.
+    UNCERTAIN: the request may have reached Telegram (a read timeout after it was
+    sent); a routine message is not sent again (scheduling/delivery.py, the policy)."""
 
     PENDING = "pending"
     SENDING = "sending"
@@ -83,6 +85,7 @@ class ReminderStatus(StrEnum):
     CANCELLED = "cancelled"
     SKIPPED = "skipped"
     EXPIRED = "expired"
+    UNCERTAIN = "uncertain"
 
 
 class ReminderKind(StrEnum):

@@ -104,10 +104,11 @@ class BotRunner:
     async def stop(self) -> None:
         """Stop taking updates, finish the ones taken in, give back reminders not yet sent.
         In webhook mode the webhook stays set: other replicas go on taking updates."""
+        assert self.app.updater is not None
         dispatcher = self.app.bot_data.get("dispatcher")
         if dispatcher is not None:
-            dispatcher.stopping = True
-        assert self.app.updater is not None
+            # Before the JobQueue waits for a running tick: unsent claims go back at once.
+            await dispatcher.stop()
         if self.app.updater.running:
             await self.app.updater.stop()
         if self.app.running:

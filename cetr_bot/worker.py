@@ -1,15 +1,19 @@
 """The dispatcher on its own, without update polling: `python -m cetr_bot.worker`.
 
 Settings come from the environment like the bot's. Any number of these (and of
-bots) may share one database: rows are claimed atomically. Used by the crash
-test, and handy to scale sending apart from answering.
+bots) may share one database: rows are claimed atomically. SIGTERM or SIGINT
+stops it gracefully (its unsent claims go back at once); after SIGKILL its claims
+run out within a lease. Used by the crash test, and handy to scale sending apart
+from answering.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
 
 from sqlalchemy import func, select
@@ -19,6 +23,7 @@ from telegram.request import HTTPXRequest
 from cetr_bot import logging_setup, wiring
 from cetr_bot.config import ConfigError, Settings, load_settings
 from cetr_bot.domain import ReminderStatus
+from cetr_bot.scheduling.delivery import TIMEOUTS
 from cetr_bot.scheduling.dispatcher import MAX_IN_FLIGHT, Dispatcher
 from cetr_bot.services.context import Services
 from cetr_bot.storage.models_reminders import Reminder
@@ -49,22 +54,51 @@ async def run(settings: Settings, *, until_idle: bool = False) -> int:
     wiring.install()
     svc = Services(db=db, settings=settings)
     api = settings.telegram_api_url
+    connect, _, write, pool = TIMEOUTS
     bot = Bot(
         settings.bot_token.get_secret_value() if settings.bot_token else "",
         base_url=f"{api}/bot",
         base_file_url=f"{api}/file/bot",
         # One connection would queue sends behind each other and bunch them up.
-        request=HTTPXRequest(connection_pool_size=MAX_IN_FLIGHT),
+        request=HTTPXRequest(
+            connection_pool_size=MAX_IN_FLIGHT,
+            connect_timeout=connect,
+            read_timeout=settings.send_read_timeout_seconds,
+            write_timeout=write,
+            pool_timeout=pool,
+        ),
     )
     dispatcher = Dispatcher(svc)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    ticking: asyncio.Task[object] | None = None
+    signalled = asyncio.create_task(stopping.wait())
     try:
         async with bot:
-            while True:
-                await dispatcher.tick(bot)
+            while not stopping.is_set():
+                ticking = asyncio.create_task(dispatcher.tick(bot))
+                await asyncio.wait([ticking, signalled], return_when=asyncio.FIRST_COMPLETED)
+                if stopping.is_set():
+                    break
                 if until_idle and await outstanding(svc) == 0:
                     return 0
-                await asyncio.sleep(settings.dispatch_interval_seconds)
+                # Between ticks, look for rows a dead dispatcher left (every quarter lease).
+                deadline = loop.time() + settings.dispatch_interval_seconds
+                while not stopping.is_set() and loop.time() < deadline:
+                    step = min(dispatcher.lease / 4, deadline - loop.time())
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stopping.wait(), max(0.0, step))
+                    if not stopping.is_set() and loop.time() < deadline:
+                        await dispatcher.watch(bot)
+            # A graceful stop: unsent claims go back at once for another process.
+            await dispatcher.stop()
+            if ticking is not None:
+                await ticking
+            return 0
     finally:
+        signalled.cancel()
         await dispatcher.pacer.close()
         await db.dispose()
 

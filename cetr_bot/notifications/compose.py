@@ -53,10 +53,15 @@ class _State:
         self._progress: dict[int, dict[int, str]] = {}
         self.participants: dict[int, Participant] = {}
         self.people: dict[int, Person] = {}
+        self.only: int | None = None
 
     async def prefetch(self, rows: Sequence[Reminder]) -> None:
         """Load the batch's participants and people in two queries, not two per row."""
         participant_ids = {r.participant_id for r in rows if r.participant_id}
+        if len(rows) == 1 and participant_ids:
+            # One row (the check before a send): that participant's answer and
+            # progress only, not the whole review's.
+            self.only = next(iter(participant_ids))
         person_ids = {r.person_id for r in rows if r.person_id}
         if participant_ids:
             found = await self.session.scalars(
@@ -75,6 +80,9 @@ class _State:
         return self._reviews[review_id]
 
     async def answers(self, review_id: int) -> dict[int, str]:
+        if review_id not in self._answers and self.only is not None:
+            answer = await attendance.answer_of(self.session, self.only)
+            self._answers[review_id] = {} if answer is None else {self.only: answer}
         if review_id not in self._answers:
             found = await attendance.answers_for_review(self.session, review_id)
             self._answers[review_id] = found
@@ -82,7 +90,9 @@ class _State:
 
     async def progress(self, review_id: int) -> dict[int, str]:
         if review_id not in self._progress:
-            found = await preparation.progress_for_review(self.session, review_id, has_questions)
+            found = await preparation.progress_for_review(
+                self.session, review_id, has_questions, participant_id=self.only
+            )
             self._progress[review_id] = found
         return self._progress[review_id]
 
@@ -97,16 +107,29 @@ class _State:
 
 
 async def compose(
-    svc: Services, texts: Texts, rows: Sequence[Reminder], now: datetime
+    svc: Services,
+    texts: Texts,
+    rows: Sequence[Reminder],
+    now: datetime,
+    session: AsyncSession | None = None,
 ) -> dict[int, Composed]:
-    """Row id → what to send, or why not."""
+    """Row id → what to send, or why not; in `session` when given (the dispatcher's
+    check just before the send), else in a transaction of its own."""
+    if session is not None:
+        return await _compose(svc, texts, rows, now, session)
+    async with svc.db.transaction() as own:
+        return await _compose(svc, texts, rows, now, own)
+
+
+async def _compose(
+    svc: Services, texts: Texts, rows: Sequence[Reminder], now: datetime, session: AsyncSession
+) -> dict[int, Composed]:
     result: dict[int, Composed] = {}
-    async with svc.db.transaction() as session:
-        state = _State(svc, session)
-        await state.prefetch(rows)
-        for row in rows:
-            result[row.id] = await _one(svc, texts, state, row, now)
-        await _supersede(session, rows, result, now)
+    state = _State(svc, session)
+    await state.prefetch(rows)
+    for row in rows:
+        result[row.id] = await _one(svc, texts, state, row, now)
+    await _supersede(session, rows, result, now)
     return result
 
 
@@ -118,7 +141,9 @@ async def _supersede(
     session: AsyncSession, rows: Sequence[Reminder], result: dict[int, Composed], now: datetime
 ) -> None:
     """After downtime, several reminders of one series may be due at once (say the
-    14-day and the 2-day one): send the newest, record the others as superseded."""
+    14-day and the 2-day one): send the newest, record the others as superseded. Rows
+    are checked one by one just before their send, so a newer one already sent since
+    this row fell due counts as well."""
     dated = [r for r in rows if isinstance(result[r.id], Outgoing) and "days" in r.payload]
     if not dated:
         return
@@ -129,23 +154,29 @@ async def _supersede(
             Reminder.participant_id,
             Reminder.chat_id,
             Reminder.payload,
+            Reminder.status,
+            Reminder.sent_at,
         ).where(
             Reminder.chat_id.in_({r.chat_id for r in dated}),
             Reminder.review_id.in_({r.review_id for r in dated}),
             Reminder.kind.in_({r.kind for r in dated}),
-            Reminder.status.in_([ReminderStatus.PENDING, ReminderStatus.SENDING]),
+            Reminder.status.in_(
+                [ReminderStatus.PENDING, ReminderStatus.SENDING, ReminderStatus.SENT]
+            ),
             Reminder.send_after <= now,
         )
     )
-    newest: dict[tuple[Any, ...], int] = {}
-    for kind, review_id, participant_id, chat_id, payload in list(due) + [
-        (r.kind, r.review_id, r.participant_id, r.chat_id, r.payload) for r in dated
-    ]:
-        series, days = (kind, review_id, participant_id, chat_id), int(payload.get("days", 0))
-        newest[series] = min(days, newest.get(series, days))
+    others = list(due)
     for row in dated:
-        if row.payload["days"] > newest[_series(row)]:
-            result[row.id] = Skip(ReminderStatus.SKIPPED, "superseded")
+        days = int(row.payload["days"])
+        for kind, review_id, participant_id, chat_id, payload, status, sent_at in others:
+            if (kind, review_id, participant_id, chat_id) != _series(row):
+                continue
+            if status == ReminderStatus.SENT and (sent_at is None or sent_at < row.due_at):
+                continue  # sent before this one was due: an earlier round, not newer news
+            if int(payload.get("days", 0)) < days:
+                result[row.id] = Skip(ReminderStatus.SKIPPED, "superseded")
+                break
 
 
 async def _one(

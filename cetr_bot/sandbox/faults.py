@@ -27,6 +27,10 @@ class Faults:
     delay_next: int = 0  # how many upcoming Bot API calls get their response held back
     delay_seconds: float = 0.0
     delay_method: str | None = None  # restrict delay_next to this method
+    # Every call to these chats has its answer held back delay_seconds, after it has
+    # taken effect (the message is accepted and recorded): a client read timeout
+    # then happens with the message delivered.
+    delay_chats: set[int] = field(default_factory=set)
 
     def update(self, data: Mapping[str, Any]) -> None:
         """Apply a JSON-ish mapping (as posted to /sandbox/faults)."""
@@ -35,7 +39,7 @@ class Faults:
         if unknown:
             raise ValueError(f"unknown fault settings: {sorted(unknown)}")
         for name, value in data.items():
-            if name == "blocked_chats":
+            if name in ("blocked_chats", "delay_chats"):
                 value = {int(chat) for chat in value}
             elif name in ("fail_next", "delay_next", "fail_status"):
                 value = int(value)
@@ -54,6 +58,7 @@ class Faults:
     def to_json(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["blocked_chats"] = sorted(self.blocked_chats)
+        data["delay_chats"] = sorted(self.delay_chats)
         return data
 
     def take_failure(self, method: str) -> int | None:
@@ -63,8 +68,11 @@ class Faults:
             return self.fail_status
         return None
 
-    def take_delay(self, method: str) -> float:
-        """Seconds to hold this call's response, consuming one delay_next credit."""
+    def take_delay(self, method: str, chat_id: int | None = None) -> float:
+        """Seconds to hold this call's response: for a chat in delay_chats, or
+        consuming one delay_next credit."""
+        if chat_id is not None and chat_id in self.delay_chats:
+            return self.delay_seconds
         if self.delay_next > 0 and _matches(self.delay_method, method):
             self.delay_next -= 1
             return self.delay_seconds

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn
 
@@ -128,12 +129,20 @@ async def _bot_endpoint(request: web.Request) -> web.Response:
         status, body = 200, {"ok": True, "result": result}
     except ApiError as exc:
         status, body = exc.code, exc.payload()
-    sandbox.calls.append(ApiCall(method, params.loggable(), status))
-    delay = sandbox.faults.take_delay(method) if sandbox.api.knows(method) else 0.0
+    sandbox.calls.append(ApiCall(method, params.loggable(), status, time.time()))
+    chat = _chat_of(params) if status == 200 else None  # delay_chats: accepted calls only
+    delay = sandbox.faults.take_delay(method, chat) if sandbox.api.knows(method) else 0.0
     if delay > 0:
         # The call has already taken effect; only the answer is late (like a timeout).
         await sandbox.pause(delay)
     return web.json_response(body, status=status)
+
+
+def _chat_of(params: Params) -> int | None:
+    try:
+        return int(str(params.values.get("chat_id", "")).strip())
+    except ValueError:
+        return None
 
 
 async def _file_endpoint(request: web.Request) -> web.Response:

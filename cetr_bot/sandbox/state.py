@@ -40,6 +40,7 @@ class ApiCall(NamedTuple):
     method: str
     params: dict[str, Any]
     status: int
+    at: float = 0.0  # wall-clock time (time.time()) it was handled
 
 
 @dataclass

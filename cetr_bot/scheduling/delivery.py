@@ -4,11 +4,36 @@ Telegram allows about 30 messages a second overall and one a second per chat.
 The dispatcher paces itself under both (the Pacer) rather than hitting them, and
 decides itself what a failure means (`classify`): wait and retry, back off,
 give up, or stop writing to someone who blocked the bot.
+
+Ambiguous failures, the policy (`after_failure`). A failure either surely did not
+reach Telegram, or may have:
+
+    failure                                      reached Telegram?   classified
+    ------------------------------------------   -----------------   ------------
+    429 Too Many Requests (retry_after)          no (refused)        RATE_LIMITED
+    5xx answered (500, 502...)                   no (not processed)  RETRY
+    connection refused/reset before sending,     no                  RETRY
+      DNS failure, connect timeout, pool timeout
+    403 (blocked, kicked)                        no                  BLOCKED
+    400 (bad request, chat not found...)         no                  FAILED
+    read timeout after the request was sent,     maybe               UNCERTAIN
+      write timeout, connection lost mid-answer
+
+    kind of message                  after UNCERTAIN
+    -------------------------------  -------------------------------------------
+    safeguarding alert               sent again (better twice than never)
+    routine reminder, nudge, notice  not sent again; the row records "uncertain"
+
+A process that dies with a row in flight (marked, request maybe sent) is the one
+other case: its row is put back when the lease runs out and sent again, so such a
+row can arrive twice. Timeouts (`TIMEOUTS`) are long enough for a slow Bot API, so
+an answer that is merely late is rarely taken for a failure.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 import warnings
 from collections import deque
@@ -18,7 +43,8 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
+import httpx
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import AIORateLimiter
 
 
@@ -30,6 +56,25 @@ class Result(StrEnum):
     RETRY = "retry"
     BLOCKED = "blocked"
     FAILED = "failed"
+    UNCERTAIN = "uncertain"  # may have reached Telegram: see the policy above
+
+
+class AfterFailure(StrEnum):
+    """What the policy says to do with a message whose send ended UNCERTAIN."""
+
+    RESEND = "resend"
+    RECORD_UNCERTAIN = "record_uncertain"
+
+
+# Kinds sent again after an ambiguous failure: a duplicate is better than nothing.
+RESEND_WHEN_UNSURE = frozenset({"safeguarding_alert", "rights_concern"})
+
+# Seconds: (connect, read, write, pool). Connect and pool failures surely did not
+# reach Telegram and are cheap to retry; the read timeout is long for a slow API.
+TIMEOUTS = (10.0, 30.0, 10.0, 5.0)
+
+# httpx failures raised before any byte of the request can have been taken in.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
 # Passed as rate_limit_args by the dispatcher: "I pace and retry myself".
@@ -44,7 +89,19 @@ class Outcome:
 
 
 def classify(exc: BaseException) -> Outcome:
-    """What a failed send means for the reminder row."""
+    """What a failed send means for the reminder row; reasons written down:
+
+    - RetryAfter (429): Telegram refused it; wait as long as it says, then again.
+    - Forbidden (403): blocked or removed; the person is marked unreachable.
+    - BadRequest, ChatMigrated (400): the same request would fail the same way.
+    - TimedOut / NetworkError caused by a connect or pool failure: nothing was
+      sent; retry with back-off.
+    - NetworkError without an httpx cause: Telegram answered 5xx, so it took the
+      request but did not process it; retry with back-off.
+    - Any other TimedOut or NetworkError (read timeout, connection lost while
+      waiting for the answer): the message may have been delivered: UNCERTAIN.
+    - Anything else: retry with back-off.
+    """
     message = str(exc)[:200]
     if isinstance(exc, RetryAfter):
         return Outcome(Result.RATE_LIMITED, "rate limited", _seconds(exc))
@@ -52,7 +109,21 @@ def classify(exc: BaseException) -> Outcome:
         return Outcome(Result.BLOCKED, message)
     if isinstance(exc, BadRequest | ChatMigrated):
         return Outcome(Result.FAILED, message)  # the same request would fail again
-    return Outcome(Result.RETRY, message or type(exc).__name__)  # network, timeout, 5xx...
+    if isinstance(exc, TimedOut | NetworkError):
+        cause = exc.__cause__
+        if isinstance(cause, _NOT_SENT):
+            return Outcome(Result.RETRY, f"not sent: {message or type(cause).__name__}"[:200])
+        if not isinstance(cause, httpx.HTTPError) and not isinstance(exc, TimedOut):
+            return Outcome(Result.RETRY, message or "server error")  # 5xx answered
+        return Outcome(Result.UNCERTAIN, f"maybe delivered: {message or 'timed out'}"[:200])
+    return Outcome(Result.RETRY, message or type(exc).__name__)
+
+
+def after_failure(kind: str) -> AfterFailure:
+    """The policy for a send that ended UNCERTAIN, by kind of message."""
+    if kind in RESEND_WHEN_UNSURE:
+        return AfterFailure.RESEND
+    return AfterFailure.RECORD_UNCERTAIN
 
 
 def _seconds(exc: RetryAfter) -> float:
@@ -89,6 +160,7 @@ class Pacer:
         # was busy, so a sliding window (Telegram's own measure) has the last word.
         self.per_window = max(1, int(rate))
         self._issued: deque[float] = deque()
+        self._chat_issued: dict[int, float] = {}  # when each chat's last request went out
 
     def pick(self, chats: Sequence[int], look_ahead: int = 64) -> int:
         """Index of the chat to serve next: the first that is free by the next global
@@ -115,13 +187,27 @@ class Pacer:
 
     async def issue(self, chat_id: int | None = None) -> None:
         """Wait, if need be, so no 1-second window holds more than `per_window` requests
-        (chat_id: for a pacer shared between processes, see shared_pacer)."""
+        and (given `chat_id`) no chat gets two requests closer than `chat_interval`:
+        called as the request goes out, so time lost between the slot and the send (a
+        busy event loop, a slow query) cannot squeeze two sends together. A pacer shared between processes: shared_pacer."""
         while True:
             now = self.clock()
+            if chat_id is not None:
+                ready = self._chat_issued.get(chat_id, -math.inf) + self.chat_interval
+                if ready > now:
+                    await asyncio.sleep(ready - now)
+                    continue
             while self._issued and self._issued[0] <= now - 1.0:
                 self._issued.popleft()
             if len(self._issued) < self.per_window:
                 self._issued.append(now)
+                if chat_id is not None:
+                    self._chat_issued[chat_id] = now
+                    if len(self._chat_issued) > 50_000:
+                        horizon = now - self.chat_interval
+                        self._chat_issued = {
+                            c: t for c, t in self._chat_issued.items() if t > horizon
+                        }
                 return
             await asyncio.sleep(self._issued[0] + 1.0 - now + 0.001)
 

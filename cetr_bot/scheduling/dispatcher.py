@@ -1,15 +1,41 @@
 """Sends due reminders, driven by APScheduler through python-telegram-bot's JobQueue.
 
-A tick: put back rows left "sending" by a crashed process (after a lease), then
+A tick: put back rows whose claim's lease ran out (their dispatcher died), then
 claim due rows in batches (atomically: FOR UPDATE SKIP LOCKED on PostgreSQL, a
-conditional UPDATE on SQLite), send them paced, and record each outcome.
-After downtime the first tick catches up on everything that fell due.
-Only a row in flight when a process dies can be sent twice.
+conditional UPDATE on SQLite) and pace them out. Immediately before each send,
+one short transaction re-reads the row and what it depends on (the review's status
+and time, the participant, the action...) and either marks it in flight with the
+text composed from that state, or settles it as skipped/expired; the message then
+goes out and its outcome is recorded. After downtime the first tick catches up.
+
+Guaranteed:
+- A change that committed before a row's check (a cancel, a move, an answer, an
+  action closed) is never contradicted by that row's message: the text is composed
+  in the check, and a cancel or a move withdraws claimed rows not yet in flight
+  (planner.reconcile), so a batch claimed earlier cannot send them.
+- A claim is held by one live dispatcher: its lease (`dispatch_claim_lease_seconds`,
+  10 s) is renewed by a heartbeat every quarter lease while the dispatcher lives;
+  rows of a dead one are put back within about 1.25 leases (`watch` looks every
+  quarter lease) and sent by whichever dispatcher is alive. `stop()` (a graceful
+  stop) puts its claimed, unsent rows back at once.
+- Nothing due is lost: every row ends sent, failed, skipped, expired, cancelled or
+  uncertain, with the reason recorded.
+- Ambiguous failures follow delivery.py's policy: a routine message whose request
+  may have reached Telegram (read timeout) is not sent again and is recorded
+  "uncertain"; surely-unsent failures (connect errors, 429, 5xx) are retried.
+
+Not guaranteed:
+- A change committing while a row is already in flight (in the milliseconds
+  between its check and Telegram's answer) does not stop that message; the
+  follow-up (e.g. the cancellation notice) is sent after it.
+- A row in flight when its process dies (or stalls beyond its lease) may be sent
+  twice: it is put back and sent again. No other row is sent twice.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -37,8 +63,10 @@ from cetr_bot.text import Texts
 log = logging.getLogger(__name__)
 
 JOB_NAME = "dispatch-reminders"
-PER_CHAT_PER_BATCH = 3  # keeps one busy chat from stretching a batch past its lease
+WATCH_JOB_NAME = "watch-reminder-leases"
+PER_CHAT_PER_BATCH = 3  # keeps one busy chat from holding up the others
 MAX_IN_FLIGHT = 64
+STOP_GRACE_SECONDS = 5.0  # a graceful stop waits this long for sends already started
 
 
 @dataclass
@@ -52,7 +80,8 @@ class TickReport:
     blocked: int = 0
     skipped: int = 0
     expired: int = 0
-    released: int = 0
+    released: int = 0  # claimed, then withdrawn (a cancel or move) or given back (a stop)
+    uncertain: int = 0
     quiet: bool = False
 
     def add(self, other: TickReport) -> None:
@@ -63,12 +92,12 @@ class TickReport:
 
 @dataclass
 class _Batch:
-    claimed_at: float  # monotonic, for the lease
-    queue: list[tuple[Reminder, Outgoing]] = field(default_factory=list)
+    queue: list[Reminder] = field(default_factory=list)
 
 
 class Dispatcher:
-    """One per process: owns the pacer, so pacing carries over between ticks."""
+    """One per process: owns the pacer, so pacing carries over between ticks, and
+    its own name (`claimed_by`) under which it holds and renews claims."""
 
     def __init__(
         self, svc: Services, texts: Texts | None = None, composer: Composer | None = None
@@ -79,16 +108,19 @@ class Dispatcher:
         self.texts = texts or Texts(svc.settings.zone)
         s = svc.settings
         self.pacer = shared_pacer.make_pacer(s)
+        self.name = uuid.uuid4().hex
+        self.lease = s.dispatch_claim_lease_seconds
         self._busy = asyncio.Lock()
         self._idle = asyncio.Event()
         self._idle.set()
         self.stopping = False  # set on SIGTERM: rows not yet started are given back
+        self._recovered_at = 0.0
 
     async def tick(
         self, bot: Bot, *, now: datetime | None = None, budget_seconds: float = 60.0
     ) -> TickReport:
         """Send what is due; returns at once if another tick of this process is running."""
-        if self._busy.locked():
+        if self._busy.locked() or self.stopping:
             return TickReport()
         async with self._busy:
             return await self._tick(bot, now, budget_seconds)
@@ -97,16 +129,39 @@ class Dispatcher:
         """Tick until a tick finds nothing due (waiting for a running tick, not skipping it):
         the demo and tests send at once after moving the clock, instead of awaiting the job."""
         total = TickReport()
-        while True:
+        while not self.stopping:
             async with self._busy:
                 report = await self._tick(bot, None, 60.0)
             total.add(report)
             if not report.claimed or report.quiet:
                 return total
+        return total
 
     async def idle(self) -> None:
         """Return once no tick is running (tests and the demo wait on it, not on a quiet spell)."""
         await self._idle.wait()
+
+    async def watch(self, bot: Bot) -> int:
+        """Put back rows whose lease ran out; tick at once if there were any (the job runs
+        this every quarter lease, so a dead dispatcher's rows wait at most ~1.25 leases)."""
+        if self.stopping:
+            return 0
+        found = await self._recover(self.svc.now())
+        if found:
+            await self.tick(bot)
+        return found
+
+    async def stop(self, grace: float = STOP_GRACE_SECONDS) -> int:
+        """A graceful stop: start no more sends, let those started finish (up to `grace`
+        seconds) and put back every row still claimed and not in flight, at once.
+        Returns how many were put back."""
+        self.stopping = True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), grace)
+        released = await self._release_mine()
+        if released:
+            log.info("put back %d claimed reminder(s) on stopping", released)
+        return released
 
     async def _tick(self, bot: Bot, now: datetime | None, budget_seconds: float) -> TickReport:
         report = TickReport()
@@ -117,7 +172,15 @@ class Dispatcher:
             if in_quiet_hours(moment, self.svc.settings):
                 report.quiet = True  # due rows wait for the morning
                 return report
-            await self._run(bot, now, budget_seconds, report)
+            heartbeat = asyncio.create_task(self._heartbeat())
+            try:
+                await self._run(bot, now, budget_seconds, report)
+            finally:
+                heartbeat.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await heartbeat
+                if self.stopping:
+                    report.released += await self._release_mine()
         finally:
             self._idle.set()
         return report
@@ -125,35 +188,68 @@ class Dispatcher:
     async def _run(
         self, bot: Bot, now: datetime | None, budget_seconds: float, report: TickReport
     ) -> None:
-        """Batch after batch; the next is claimed and composed while this one is paced
-        out, so the database never leaves a gap in the sending."""
+        """Batch after batch; the next is claimed while this one is paced out, so the
+        database never leaves a gap in the sending (claiming composes nothing: each row
+        is checked and composed just before its own send)."""
         started = time.monotonic()
         sends: set[asyncio.Task[None]] = set()
         in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
         batch = await self._prepare(now, report)
         while batch is not None:
             following = None
-            if time.monotonic() - started < budget_seconds:
+            if time.monotonic() - started < budget_seconds and not self.stopping:
                 following = asyncio.create_task(self._prepare(now, report))
             await self._pace(bot, batch, now, report, sends, in_flight)
             batch = await following if following is not None else None
         await asyncio.gather(*sends)
 
-    # --- claiming -------------------------------------------------------------------
+    # --- claiming and leases ------------------------------------------------------------
+
+    def _lease_end(self) -> datetime:
+        return self.svc.now() + timedelta(seconds=self.lease)
+
+    async def _heartbeat(self) -> None:
+        """While this dispatcher lives, its claims do not run out."""
+        while True:
+            await asyncio.sleep(self.lease / 4)
+            try:
+                async with self.svc.db.transaction() as session:
+                    await session.execute(
+                        update(Reminder)
+                        .where(
+                            Reminder.claimed_by == self.name,
+                            Reminder.status == ReminderStatus.SENDING,
+                        )
+                        .values(lease_until=self._lease_end())
+                        .execution_options(synchronize_session=False)
+                    )
+            except Exception:  # noqa: BLE001 - a missed beat is retried; the lease is slack
+                log.warning("lease heartbeat failed", exc_info=True)
 
     async def _recover(self, now: datetime) -> int:
-        """Rows stuck "sending" past the lease were in flight in a process that died."""
-        cutoff = now - timedelta(seconds=self.svc.settings.dispatch_claim_lease_seconds)
+        """Rows still "sending" past their lease were held by a dispatcher that died."""
+        self._recovered_at = time.monotonic()
+        legacy = now - timedelta(seconds=self.lease)  # claimed before leases existed
         async with self.svc.db.transaction() as session:
             result = await session.execute(
                 update(Reminder)
-                .where(Reminder.status == ReminderStatus.SENDING, Reminder.claimed_at < cutoff)
-                .values(status=ReminderStatus.PENDING, claim_token=None)
+                .where(
+                    Reminder.status == ReminderStatus.SENDING,
+                    (Reminder.lease_until < now)
+                    | (Reminder.lease_until.is_(None) & (Reminder.claimed_at < legacy)),
+                )
+                .values(
+                    status=ReminderStatus.PENDING,
+                    claim_token=None,
+                    claimed_by=None,
+                    lease_until=None,
+                    in_flight_at=None,
+                )
                 .execution_options(synchronize_session=False)
             )
             count = int(result.rowcount or 0)  # type: ignore[attr-defined]
         if count:
-            log.warning("put back %d reminder(s) left in flight by a stopped dispatcher", count)
+            log.warning("put back %d reminder(s) left claimed by a stopped dispatcher", count)
         return count
 
     async def _claim(self, now: datetime) -> list[Reminder]:
@@ -181,6 +277,9 @@ class Dispatcher:
                     status=ReminderStatus.SENDING,
                     claim_token=token,
                     claimed_at=now,
+                    claimed_by=self.name,
+                    lease_until=self._lease_end(),
+                    in_flight_at=None,
                     attempts=Reminder.attempts + 1,
                 )
                 .returning(Reminder)
@@ -188,24 +287,39 @@ class Dispatcher:
             )
             return list(claimed)
 
+    async def _release_mine(self) -> int:
+        """Every row this dispatcher holds and has not started sending goes back."""
+        async with self.svc.db.transaction() as session:
+            result = await session.execute(
+                update(Reminder)
+                .where(
+                    Reminder.claimed_by == self.name,
+                    Reminder.status == ReminderStatus.SENDING,
+                    Reminder.in_flight_at.is_(None),
+                )
+                .values(
+                    status=ReminderStatus.PENDING,
+                    claim_token=None,
+                    claimed_by=None,
+                    lease_until=None,
+                    attempts=Reminder.attempts - 1,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
     # --- sending ----------------------------------------------------------------------
 
     async def _prepare(self, now: datetime | None, report: TickReport) -> _Batch | None:
-        """Claim a batch and compose its messages; rows with nothing to send are settled."""
+        """Claim a batch, ordered so neighbours in the queue are different chats."""
+        if time.monotonic() - self._recovered_at > self.lease / 4:
+            # A long tick looks for a dead dispatcher's rows as often as the watch does.
+            report.recovered += await self._recover(now or self.svc.now())
         rows = await self._claim(now or self.svc.now())
         if not rows:
             return None
-        batch = _Batch(claimed_at=time.monotonic())
         report.claimed += len(rows)
-        plans = await self.compose(self.svc, self.texts, rows, now or self.svc.now())
-        for row in _round_robin(rows):
-            plan = plans[row.id]
-            if isinstance(plan, Skip):
-                await self._finish(row, plan.status, plan.why, now)
-                setattr(report, plan.status, getattr(report, plan.status) + 1)
-            else:
-                batch.queue.append((row, plan))
-        return batch
+        return _Batch(queue=_round_robin(rows))
 
     async def _pace(
         self,
@@ -216,36 +330,75 @@ class Dispatcher:
         sends: set[asyncio.Task[None]],
         in_flight: asyncio.Semaphore,
     ) -> None:
-        """Start each send at its slot; returns when the last one has started."""
-        lease = self.svc.settings.dispatch_claim_lease_seconds
+        """Start each send at its slot; returns when the last one has started (or, on a
+        stop, at once: the rows not started are put back)."""
         queue = batch.queue
-        while queue:
-            row, plan = queue[self.pacer.pick([r.chat_id for r, _ in queue])]
-            queue.remove((row, plan))
+        while queue and not self.stopping:
+            row = queue.pop(self.pacer.pick([r.chat_id for r in queue]))
             wait = self.pacer.reserve(row.chat_id)
             if wait > 0:
                 await asyncio.sleep(wait)
-            if self.stopping or time.monotonic() - batch.claimed_at > lease / 2:
-                # Too late to be sure no other process has re-claimed it: give it back.
-                await self._release(row)
-                report.released += 1
-                continue
+            if self.stopping:
+                break
             await in_flight.acquire()
-            task = asyncio.create_task(self._deliver(bot, row, plan, report, now, in_flight))
+            task = asyncio.create_task(self._deliver(bot, row, report, now, in_flight))
             sends.add(task)
             task.add_done_callback(sends.discard)
+
+    async def _check(self, row: Reminder, now: datetime | None) -> Outgoing | Skip | None:
+        """The moment of truth, in one short transaction: still ours and not withdrawn?
+        Then compose it from the state as it is now, and mark it in flight (or settle it
+        as skipped/expired). None: withdrawn or no longer ours, nothing to do."""
+        moment = now or self.svc.now()
+        async with self.svc.db.transaction() as session:
+            # The UPDATE first: it locks the row (PostgreSQL) or takes the write lock
+            # (SQLite), so a cancel or move either withdrew it before, or waits for us.
+            mine = (
+                await session.execute(
+                    update(Reminder)
+                    .where(
+                        Reminder.id == row.id,
+                        Reminder.claim_token == row.claim_token,
+                        Reminder.status == ReminderStatus.SENDING,
+                        Reminder.in_flight_at.is_(None),
+                    )
+                    .values(in_flight_at=moment)
+                    .returning(Reminder.id)
+                    .execution_options(synchronize_session=False)
+                )
+            ).first()
+            if mine is None:
+                return None
+            plan = (await self.compose(self.svc, self.texts, [row], moment, session))[row.id]
+            if isinstance(plan, Skip):
+                await session.execute(
+                    update(Reminder)
+                    .where(Reminder.id == row.id)
+                    .values(status=plan.status, last_error=plan.why)
+                    .execution_options(synchronize_session=False)
+                )
+            return plan
 
     async def _deliver(
         self,
         bot: Bot,
         row: Reminder,
-        plan: Outgoing,
         report: TickReport,
         now: datetime | None,
         in_flight: asyncio.Semaphore,
     ) -> None:
         try:
+            plan = await self._check(row, now)
+            if plan is None:
+                report.released += 1
+                return
+            if isinstance(plan, Skip):
+                setattr(report, plan.status, getattr(report, plan.status) + 1)
+                return
             try:
+                # Telegram's limits, measured as the request goes out. The slot was
+                # reserved before the check, so this waits only when a slow check let
+                # two sends bunch up: it widens the in-flight moment only then.
                 await self.pacer.issue(row.chat_id)
                 await send(bot, row.chat_id, plan)
                 outcome = delivery.Outcome(delivery.Result.SENT)
@@ -263,20 +416,27 @@ class Dispatcher:
     ) -> None:
         s = self.svc.settings
         metrics.note_reminder_outcome(outcome.kind)
-        if outcome.kind == delivery.Result.SENT:
+        kind = outcome.kind
+        if kind == delivery.Result.UNCERTAIN:
+            if delivery.after_failure(row.kind) == delivery.AfterFailure.RECORD_UNCERTAIN:
+                report.uncertain += 1
+                await self._finish(row, ReminderStatus.UNCERTAIN, outcome.error, now)
+                return
+            kind = delivery.Result.RETRY  # this kind is sent again: better twice than never
+        if kind == delivery.Result.SENT:
             report.sent += 1
             await self._finish(row, ReminderStatus.SENT, None, now)
-        elif outcome.kind == delivery.Result.RATE_LIMITED:
+        elif kind == delivery.Result.RATE_LIMITED:
             report.rate_limited += 1
             self.pacer.pause(outcome.retry_after)
             # Telegram's flood wait is not the message's fault: it does not count as a try.
             await self._requeue(row, outcome.retry_after, outcome.error, now, count=False)
-        elif outcome.kind == delivery.Result.BLOCKED:
+        elif kind == delivery.Result.BLOCKED:
             report.blocked += 1
             await self._finish(row, ReminderStatus.FAILED, "blocked", now)
             if row.person_id is not None:
                 await reminders.mark_unreachable(self.svc, row.person_id)
-        elif outcome.kind == delivery.Result.RETRY and row.attempts < s.send_max_attempts:
+        elif kind == delivery.Result.RETRY and row.attempts < s.send_max_attempts:
             report.retried += 1
             wait = delivery.backoff(
                 row.attempts, s.send_backoff_seconds, s.send_backoff_cap_seconds
@@ -300,22 +460,15 @@ class Dispatcher:
         values: dict[str, Any] = {
             "status": ReminderStatus.PENDING,
             "claim_token": None,
+            "claimed_by": None,
+            "lease_until": None,
+            "in_flight_at": None,
             "send_after": (now or self.svc.now()) + timedelta(seconds=seconds),
             "last_error": (why or "")[:200] or None,
         }
         if not count:
             values["attempts"] = Reminder.attempts - 1
         await self._update_claimed(row, values)
-
-    async def _release(self, row: Reminder) -> None:
-        await self._update_claimed(
-            row,
-            {
-                "status": ReminderStatus.PENDING,
-                "claim_token": None,
-                "attempts": Reminder.attempts - 1,
-            },
-        )
 
     async def _update_claimed(self, row: Reminder, values: dict[str, Any]) -> None:
         """Only while we still hold the claim (our token, still sending)."""
@@ -397,6 +550,9 @@ def install(app: Any, svc: Services) -> None:
     async def job(context: ContextTypes.DEFAULT_TYPE) -> None:
         await dispatcher.tick(context.bot)
 
+    async def watch(context: ContextTypes.DEFAULT_TYPE) -> None:
+        await dispatcher.watch(context.bot)
+
     app.job_queue.run_repeating(
         job,
         interval=interval,
@@ -404,6 +560,15 @@ def install(app: Any, svc: Services) -> None:
         name=JOB_NAME,
         # Our own lock skips overlapping ticks quietly; coalesce runs missed while busy.
         job_kwargs={"max_instances": 3, "coalesce": True, "misfire_grace_time": None},
+    )
+    # Between ticks: rows a dead dispatcher left claimed go out within ~1.25 leases.
+    watch_every = dispatcher.lease / 4
+    app.job_queue.run_repeating(
+        watch,
+        interval=watch_every,
+        first=watch_every,
+        name=WATCH_JOB_NAME,
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
     )
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup
 
 from cetr_bot.domain import ReminderStatus
@@ -40,9 +41,15 @@ Composed = Outgoing | Skip
 
 class Composer(Protocol):
     async def __call__(
-        self, svc: Services, texts: Texts, rows: Sequence[Reminder], now: datetime
+        self,
+        svc: Services,
+        texts: Texts,
+        rows: Sequence[Reminder],
+        now: datetime,
+        session: AsyncSession | None = None,
     ) -> dict[int, Composed]:
-        """Row id → what to send, or why not."""
+        """Row id → what to send, or why not; read in `session` when given (the
+        dispatcher's check, which marks the row in flight in the same transaction)."""
         ...
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cetr_bot.domain import (
@@ -116,6 +116,8 @@ async def plan_review(
         if ONE_PARTICIPANT[reason]:
             await _plan_summaries(svc, session, review, now)
         return
+    if reason in WITHDRAWING:
+        await withdraw_claimed(session, Reminder.review_id == review.id)
     state = await review_state(svc, session, review)
     await reconcile(
         session,
@@ -126,6 +128,35 @@ async def plan_review(
     )
     await _notices(svc, session, state, reason, now)
     await plan_young_person(svc, session, review.young_person_id)
+
+
+# Changes after which a row already claimed by a batch, not yet sent, may be wrong to
+# send at all: it goes back to pending here, and is then moved or cancelled like one.
+WITHDRAWING = frozenset({"rescheduled", "cancelled"})
+
+
+async def withdraw_claimed(session: AsyncSession, scope: ColumnElement[bool]) -> int:
+    """Rows in `scope` claimed by a dispatcher and not yet in flight go back to pending
+    (the dispatcher's check just before the send then finds them gone). One UPDATE:
+    on PostgreSQL it waits for a check holding the row, then sees it in flight and
+    leaves it; on SQLite it takes the write lock for the rest of this transaction."""
+    result = await session.execute(
+        update(Reminder)
+        .where(
+            scope,
+            Reminder.status == ReminderStatus.SENDING,
+            Reminder.in_flight_at.is_(None),
+        )
+        .values(
+            status=ReminderStatus.PENDING,
+            claim_token=None,
+            claimed_by=None,
+            lease_until=None,
+            attempts=Reminder.attempts - 1,
+        )
+        .execution_options(synchronize_session="fetch")
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def _locked_review(session: AsyncSession, review_id: int) -> Review | None:

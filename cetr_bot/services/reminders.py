@@ -76,7 +76,12 @@ async def mark_unreachable(svc: Services, person_id: int) -> bool:
         person.unreachable_since = now
         await session.execute(
             update(Reminder)
-            .where(Reminder.person_id == person_id, Reminder.status == ReminderStatus.PENDING)
+            .where(
+                Reminder.person_id == person_id,
+                # Claimed by a batch but not yet in flight: withdrawn as well.
+                (Reminder.status == ReminderStatus.PENDING)
+                | ((Reminder.status == ReminderStatus.SENDING) & Reminder.in_flight_at.is_(None)),
+            )
             .values(status=ReminderStatus.CANCELLED, last_error="unreachable")
             .execution_options(synchronize_session=False)
         )

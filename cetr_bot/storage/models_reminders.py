@@ -29,7 +29,8 @@ class Attendance(Base):
 class Reminder(Base):
     """One message the bot means to send. The database is the source of truth:
     the planner adds, moves and cancels pending rows; the dispatcher claims due
-    ones (pending → sending), sends them and marks them sent, failed or skipped."""
+    ones (pending → sending), checks each again just before it goes (in flight), sends
+    it and marks it sent, failed, skipped or uncertain."""
 
     __tablename__ = "reminders"
     __table_args__ = (
@@ -53,6 +54,13 @@ class Reminder(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claim_token: Mapped[str | None] = mapped_column(String(32))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Which dispatcher holds the claim, and until when: a live one renews the lease
+    # (heartbeat); rows of a dead one are put back once it has run out.
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set in the same transaction that re-read what the row depends on and composed
+    # its text, just before the send: from then on a cancel or move cannot withdraw it.
+    in_flight_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(200))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
+from telegram import InlineKeyboardMarkup
 from telegram.error import TelegramError
 
 from cetr_bot.notifications.callbacks import ReadFlag
 from cetr_bot.notifications.keyboards import grid
+from cetr_bot.scheduling import delivery
 from cetr_bot.services import safeguarding
 from cetr_bot.services.safeguarding import Alert
 from cetr_bot.telegram.prep_buttons import button
@@ -26,16 +29,36 @@ async def send_alerts(context: Context, alerts: list[Alert], flag_id: int | None
         keyboard = (
             grid([button(context, "read_flag", ReadFlag(alert.flag_id))]) if alert.flag_id else None
         )
-        try:
-            await context.bot.send_message(
-                alert.chat_id,
-                texts(context).render(alert.template, **alert.params),
-                reply_markup=keyboard,
-            )
+        text = texts(context).render(alert.template, **alert.params)
+        if await _send_with_retries(context, alert.chat_id, text, keyboard):
             tally[0] += 1
-        except TelegramError:
+        else:
             tally[1] += 1
             log.warning("alert for flag %s not delivered to chat %s", flag_id, alert.chat_id)
     for counted, (sent, failed) in counts.items():
         if counted is not None:
             await safeguarding.record_delivery(services(context), counted, sent=sent, failed=failed)
+
+
+ALERT_ATTEMPTS = 3
+
+
+async def _send_with_retries(
+    context: Context, chat_id: int, text: str, keyboard: InlineKeyboardMarkup | None
+) -> bool:
+    """delivery.py's policy for a safeguarding alert: sent again after a failure that
+    surely did not deliver it, and after one that may have (better twice than never)."""
+    for attempt in range(1, ALERT_ATTEMPTS + 1):
+        try:
+            await context.bot.send_message(chat_id, text, reply_markup=keyboard)
+            return True
+        except TelegramError as exc:
+            outcome = delivery.classify(exc)
+            again = outcome.kind in (delivery.Result.RETRY, delivery.Result.RATE_LIMITED) or (
+                outcome.kind == delivery.Result.UNCERTAIN
+                and delivery.after_failure("safeguarding_alert") == delivery.AfterFailure.RESEND
+            )
+            if not again or attempt == ALERT_ATTEMPTS:
+                return False
+            await asyncio.sleep(min(5.0, outcome.retry_after or attempt * 0.5))
+    return False

@@ -16,7 +16,7 @@ from telegram.ext import (
 )
 
 from cetr_bot.scheduling import dispatcher, retention_job
-from cetr_bot.scheduling.delivery import SharedRateLimiter
+from cetr_bot.scheduling.delivery import TIMEOUTS, SharedRateLimiter
 from cetr_bot.services import teams
 from cetr_bot.services.context import Services
 from cetr_bot.telegram.handlers import (
@@ -94,6 +94,12 @@ def build_application(svc: Services, texts: Texts) -> Application:
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.zone))
         # Stay inside Telegram's flood limits rather than hit them.
         .rate_limiter(SharedRateLimiter(max_retries=2))
+        # Long enough for a slow Bot API: a late answer is not taken for a failure
+        # (a read timeout is an ambiguous failure: scheduling/delivery.py).
+        .connect_timeout(TIMEOUTS[0])
+        .read_timeout(settings.send_read_timeout_seconds)
+        .write_timeout(TIMEOUTS[2])
+        .pool_timeout(TIMEOUTS[3])
         .post_init(on_startup)
         .post_shutdown(on_shutdown)
         # Different people at once, each person's updates in order (telegram/updates.py).
@@ -126,6 +132,9 @@ def register_handlers(app: Application) -> None:
 
 
 async def on_shutdown(app: Application) -> None:
+    reminder_dispatcher = app.bot_data.get("dispatcher")
+    if reminder_dispatcher is not None:
+        await reminder_dispatcher.stop()  # idempotent: nothing held is left claimed
     log.info("bot @%s stopped", app.bot.username)
 
 

@@ -14,6 +14,8 @@ FAST = {
     "send_rate_per_second": 1000.0,
     "send_chat_interval_seconds": 0.0,
     "dispatch_interval_seconds": 3600.0,
+    # No lease-watch job firing mid-test (tests that need leases set their own).
+    "dispatch_claim_lease_seconds": 3600.0,
 }
 
 

@@ -68,15 +68,17 @@ async def test_rows_left_in_flight_by_a_dead_process_are_sent_after_the_lease(bo
     assert len(await user.wait_for(1)) == 1
 
 
-async def test_a_timeout_is_retried_with_backoff(bot, client, svc, sandbox):
+async def test_a_server_error_is_retried_with_backoff(bot, client, svc, sandbox):
+    """A 5xx surely did not deliver it: sent again after the back-off. (A read
+    timeout may have delivered it: tests/reminders/test_ambiguous_failures.py.)"""
     pid, user = await joined_parent(svc, client)
-    await client.set_faults(delay_next=1, delay_seconds=2, delay_method="sendMessage")
+    await client.set_faults(fail_next=1, fail_status=502, fail_method="sendMessage")
     slow = Bot(sandbox.token, base_url=sandbox.base_url, request=HTTPXRequest(read_timeout=0.3))
     async with slow:
         report = await dispatch_due(svc, slow, now=DAY_14)
     assert report.retried == 1
     [row] = await pending(svc, participant_id=pid, kind="review_reminder", attempts=1)
-    assert row.payload["days"] == 14 and "Timed out" in (row.last_error or "")
+    assert row.payload["days"] == 14 and "Bad Gateway" in (row.last_error or "")
     assert row.send_after == DAY_14 + timedelta(seconds=svc.settings.send_backoff_seconds)
 
 
