@@ -189,7 +189,8 @@ class Pacer:
         """Wait, if need be, so no 1-second window holds more than `per_window` requests
         and (given `chat_id`) no chat gets two requests closer than `chat_interval`:
         called as the request goes out, so time lost between the slot and the send (a
-        busy event loop, a slow query) cannot squeeze two sends together. A pacer shared between processes: shared_pacer."""
+        busy event loop, a slow query) cannot squeeze two sends together.
+        Shared between processes: shared_pacer.SharedPacer."""
         while True:
             now = self.clock()
             if chat_id is not None:

@@ -28,8 +28,8 @@ def env(monkeypatch, database_url, database, tmp_path, clock):
     monkeypatch.delenv("BOT_TOKEN", raising=False)
     real = runner.open_services
 
-    async def with_clock(settings):
-        svc = await real(settings)
+    async def with_clock(settings, **options):
+        svc = await real(settings, **options)
         svc.clock = clock
         return svc
 

@@ -22,8 +22,8 @@ def env(monkeypatch, database_url, database, tmp_path, clock):
     monkeypatch.delenv("BOT_TOKEN", raising=False)
     real = runner.open_services
 
-    async def with_clock(given):
-        svc = await real(given)
+    async def with_clock(given, **options):
+        svc = await real(given, **options)
         svc.clock = clock
         return svc
 
