@@ -7,6 +7,7 @@ from telegram import InlineKeyboardButton, Update
 from telegram.ext import Application, CommandHandler, filters
 
 from cetr_bot.domain import Role
+from cetr_bot.notifications.delivery_policy import Content
 from cetr_bot.notifications.keyboards import data, grid
 from cetr_bot.services import safeguarding
 from cetr_bot.services.errors import Invalid
@@ -17,10 +18,12 @@ from cetr_bot.telegram.prep_buttons import PREFIX, ints, label
 from cetr_bot.telegram.replies import (
     Context,
     actor_of,
+    delivery,
     guarded,
     rest_of,
     say,
     say_error,
+    say_page,
     services,
     settle_button,
     texts,
@@ -93,4 +96,16 @@ async def read_flag_button(update: Update, context: Context, args: list[str]) ->
     [flag_id] = ints(args, 1)
     detail = await safeguarding.read_flag(services(context), actor_of(update), flag_id)
     await settle_button(update)
-    await say(update, context, "preparation/flag_detail", flag=detail)
+    via = delivery(context, Content.FLAG, detail.review_id)
+    if via.url is not None:  # an alert's button from before the web companion was set up
+        await say_page(
+            update,
+            context,
+            "web/flag",
+            Content.FLAG,
+            via.url,
+            kind=detail.line.kind,
+            review_id=detail.review_id,
+        )
+        return
+    await say(update, context, "preparation/flag_detail", flag=detail, protect=via.protect_content)
