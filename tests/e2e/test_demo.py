@@ -16,6 +16,7 @@ def bot_blocks(part: str) -> list[str]:
     """What the bot showed, one block per message ("Coordinator:\n    ...")."""
     return [b.split("\n👤 ", 1)[0] for b in part.split("🤖 → ")[1:]]
 
+
 pytestmark = [pytest.mark.xdist_group("demo"), pytest.mark.timeout(300)]
 
 
