@@ -15,10 +15,11 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from cetr_bot.config import Settings
-from cetr_bot.runner import BotRunner, open_services
+from cetr_bot.runner import BotRunner, open_services, web_context
 from cetr_bot.sandbox import Sandbox, SandboxClient, SandboxUser, SentMessage, start_sandbox
 from cetr_bot.services.context import Services
 from cetr_bot.storage.types import utcnow
+from cetr_bot.web.server import WebServer
 
 COORDINATOR = 1001
 PEOPLE = {COORDINATOR: "Coordinator", 2001: "Parent", 2002: "Young person", 2003: "Clinician"}
@@ -41,7 +42,9 @@ class Transcript:
             for line in message.plain.splitlines():
                 self._out(f"    {line}")
             if message.button_labels:
-                self._out("    " + "  ".join(f"[{label}]" for label in message.button_labels))
+                self._out(
+                    "    " + "  ".join(_shown(message, label) for label in message.button_labels)
+                )
 
     def heading(self, text: str) -> None:
         self._out(f"\n=== {text} ===")
@@ -49,6 +52,12 @@ class Transcript:
     def _out(self, line: str) -> None:
         self.lines.append(line)
         print(line, flush=True)
+
+
+def _shown(message: SentMessage, label: str) -> str:
+    """A button as the transcript shows it: a link button with where it goes."""
+    url = message.links.get(label)
+    return f"[{label} → {url}]" if url else f"[{label}]"
 
 
 class Actor:
@@ -113,15 +122,23 @@ async def run_demo(workdir: Path | None = None) -> int:
     clock = DemoClock()
     svc.clock = clock
     runner = BotRunner(svc, poll_timeout=1)
+    # The web companion on this machine: sensitive content is shown there, and chats get
+    # links to it (the delivery policy). Telegram opens Mini Apps only over https, so
+    # these local http links are plain link buttons that open in a browser.
+    web = WebServer(web_context(svc, runner), host="127.0.0.1", port=0)
+    await web.start()
+    svc.settings = settings.model_copy(update={"web_base_url": web.url})
     await runner.start()
     sandbox.bot_idle = runner.until_idle  # people wait for the bot to finish, not for a pause
     try:
         async with SandboxClient(sandbox.url) as client:
             ctx = DemoContext(svc, runner, sandbox, client, Transcript(), clock, folder)
+            ctx.transcript.heading(f"The web companion runs at {web.url}")
             await _scenario(ctx)
             await _later_parts(ctx)
     finally:
         await runner.stop()
+        await web.stop()
         await svc.db.dispose()
         await sandbox.stop()
     print(f"\nDemo database: {folder / 'demo.db'}")

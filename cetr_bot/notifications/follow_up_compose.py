@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import InlineKeyboardMarkup
 
 from cetr_bot.domain import ReminderKind, ReminderStatus
 from cetr_bot.notifications import keyboards
+from cetr_bot.notifications.delivery_policy import Content, deliver, is_private_chat
 from cetr_bot.scheduling import follow_up as f
 from cetr_bot.scheduling.outgoing import Composed, Outgoing, Skip
 from cetr_bot.services import actions, consent, feedback, review_feedback
@@ -35,17 +37,24 @@ async def compose_row(
         found = await review_feedback.feedback_text(session, row.review_id or 0)
         if found is None:
             return Skip(ReminderStatus.SKIPPED, "no feedback")
+        ask = keyboards.young_person_feedback(texts)
+        via = deliver(svc.settings, Content.FEEDBACK, row.review_id or 0)
+        if via.url is not None:
+            return _link(texts, row, via.url, "web/feedback_for_young_person", easy=True, then=ask)
         return Outgoing(
-            texts.render("ypfeedback/for_young_person", answers=found),
-            keyboards.young_person_feedback(texts),
+            texts.render("ypfeedback/for_young_person", answers=found), ask, protect_content=True
         )
     if row.kind == ReminderKind.YP_QUESTION:
+        via = deliver(svc.settings, Content.FEEDBACK, row.review_id or 0)
+        if via.url is not None:
+            return _link(texts, row, via.url, "web/yp_question", review_id=row.review_id)
         return Outgoing(
             texts.render(
                 "ypfeedback/question_for_coordinator",
                 review_id=row.review_id,
                 text=row.payload.get("text", ""),
-            )
+            ),
+            protect_content=True,
         )
     action = await session.get(Action, int(row.payload.get("action_id", 0)))
     if action is None:
@@ -76,6 +85,23 @@ async def compose_row(
         texts.render(template, a=view, days=days),
         keyboards.action_owner(texts, view.id, view.version),
     )
+
+
+def _link(
+    texts: Texts,
+    row: Reminder,
+    url: str,
+    template: str,
+    *,
+    content: Content = Content.FEEDBACK,
+    easy: bool = False,
+    then: InlineKeyboardMarkup | None = None,
+    **params: object,
+) -> Outgoing:
+    """The delivery policy's discreet message with the button to the page."""
+    private = is_private_chat(row.chat_id)
+    keyboard = keyboards.open_page(texts, content, url, private_chat=private, easy=easy, then=then)
+    return Outgoing(texts.render(template, **params), keyboard, protect_content=True)
 
 
 def _today(svc: Services, now: datetime) -> date:
@@ -130,13 +156,25 @@ async def _pack(svc: Services, texts: Texts, session: AsyncSession, row: Reminde
     if not allowed:
         return Outgoing(texts.render("pack/held_back", review_id=row.review_id))
     built = await packs.build(svc, session, row.review_id or 0)
-    current = await packs.record_sent(
+    current = await packs.record_sent(  # the version the page shows
         svc, session, built, participant_id=row.participant_id, person_id=row.person_id
     )
+    via = deliver(svc.settings, Content.PACK, current.review_id)
+    if via.url is not None:
+        return _link(
+            texts,
+            row,
+            via.url,
+            "web/pack",
+            content=Content.PACK,
+            review_id=current.review_id,
+            version=current.version,
+        )
     return Outgoing(
         texts.render("pack/caption", pack=current),
         document=packs.render(texts, current).encode(),
         filename=packs.filename(current),
+        protect_content=via.protect_content,
     )
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
 from cetr_bot.domain import Answer, ReviewType, Role
+from cetr_bot.notifications import delivery_policy
 from cetr_bot.notifications.callbacks import (
     DSR_ARGS,
     PICKS,
@@ -257,3 +258,34 @@ def dsr_choices(texts: Texts, entry_id: int, verb: DsrVerb, version: int) -> Inl
         ],
         width=3 if verb != "a" else 1,
     )
+
+
+def page_button(
+    texts: Texts,
+    content: delivery_policy.Content,
+    url: str,
+    *,
+    private_chat: bool = True,
+    easy: bool = False,
+) -> InlineKeyboardButton:
+    """The button that opens a web companion page: a Mini App where Telegram allows one."""
+    label = texts.label(f"web_buttons.{content}{'_easy' if easy else ''}")
+    if delivery_policy.mini_app_allowed(url, private_chat=private_chat):
+        return InlineKeyboardButton(label, web_app=WebAppInfo(url))
+    return InlineKeyboardButton(label, url=url)
+
+
+def open_page(
+    texts: Texts,
+    content: delivery_policy.Content,
+    url: str,
+    *,
+    private_chat: bool = True,
+    easy: bool = False,
+    then: InlineKeyboardMarkup | None = None,
+) -> InlineKeyboardMarkup:
+    """The page's button first, then any buttons the message had anyway (`then`)."""
+    rows = [[page_button(texts, content, url, private_chat=private_chat, easy=easy)]]
+    if then is not None:
+        rows += [list(row) for row in then.inline_keyboard]
+    return InlineKeyboardMarkup(rows)

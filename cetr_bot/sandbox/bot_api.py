@@ -10,7 +10,7 @@ from typing import Any
 
 from .errors import ApiError
 from .html_check import HtmlParseError, ParsedText, parse_text
-from .markup import validate_commands, validate_reply_markup
+from .markup import inline_buttons, validate_commands, validate_reply_markup
 from .media import StoredFile, guess_mime
 from .params import Params, Upload
 from .state import BotMessage, SandboxState, Webhook
@@ -302,6 +302,7 @@ class BotApi:
         chat = self.state.chat(chat_id)
         text, parse_mode, parsed = self._message_text(p)
         markup = _markup(p)
+        _check_web_app_buttons(markup, chat)
         self._check_reply(p, chat_id)
         self._admit(chat_id)
         message = BotMessage(
@@ -313,6 +314,7 @@ class BotApi:
             parse_mode=parse_mode,
             parsed=parsed,
             reply_markup=markup,
+            protect_content=p.get_flag("protect_content"),
         )
         return self._reply(self.state.store_bot_message(message), chat)
 
@@ -323,6 +325,7 @@ class BotApi:
         source = self._document_source(p.file("document"))
         caption, parse_mode, parsed = self._caption(p)
         markup = _markup(p)
+        _check_web_app_buttons(markup, chat)
         self._check_reply(p, chat_id)
         self._admit(chat_id)
         stored = source if isinstance(source, StoredFile) else self._store_upload(source, p)
@@ -336,6 +339,7 @@ class BotApi:
             parsed=parsed,
             reply_markup=markup,
             document=stored,
+            protect_content=p.get_flag("protect_content"),
         )
         return self._reply(self.state.store_bot_message(message), chat)
 
@@ -472,6 +476,12 @@ def _markup(p: Params, *, inline_only: bool = False) -> dict[str, Any] | None:
     if inline_only and "inline_keyboard" not in markup:
         raise _bad("inline keyboard expected")
     return markup
+
+
+def _check_web_app_buttons(markup: dict[str, Any] | None, chat: dict[str, Any]) -> None:
+    """Mini App (web_app) buttons are allowed in private chats only, as on Telegram."""
+    if chat.get("type") != "private" and any("web_app" in b for b in inline_buttons(markup)):
+        raise _bad("BUTTON_TYPE_INVALID")
 
 
 def _inline_markup(message: BotMessage) -> dict[str, Any] | None:

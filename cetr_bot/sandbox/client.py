@@ -44,6 +44,9 @@ class SentMessage:
     reply_markup: dict[str, Any] | None = None
     keyboard: list[list[str]] = field(default_factory=list)  # reply-keyboard labels
     callback_data: dict[str, str] = field(default_factory=dict)  # label -> data
+    protect_content: bool = False  # sent with protect_content (no forwarding or saving)
+    links: dict[str, str] = field(default_factory=dict)  # label -> url of url/web_app buttons
+    web_apps: list[str] = field(default_factory=list)  # labels of Mini App (web_app) buttons
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SentMessage:
@@ -68,6 +71,14 @@ class SentMessage:
             callback_data={
                 b["text"]: b["callback_data"] for row in rows for b in row if "callback_data" in b
             },
+            protect_content=bool(data.get("protect_content")),
+            links={
+                b["text"]: b["url"] if "url" in b else b["web_app"]["url"]
+                for row in rows
+                for b in row
+                if "url" in b or "web_app" in b
+            },
+            web_apps=[b["text"] for row in rows for b in row if "web_app" in b],
         )
 
     @property
@@ -94,7 +105,9 @@ class SentMessage:
 
 
 def _button(button: dict[str, Any]) -> Button:
-    value = button.get("callback_data") or button.get("url") or ""
+    web_app = button.get("web_app")
+    app_url = web_app.get("url") if isinstance(web_app, dict) else None
+    value = button.get("callback_data") or button.get("url") or app_url or ""
     return str(button.get("text", "")), str(value)
 
 

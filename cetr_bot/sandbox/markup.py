@@ -75,6 +75,14 @@ def _validate_inline_button(button: object) -> None:
         url = button["url"]
         if not isinstance(url, str) or not _URL_RE.match(url):
             raise _bad("BUTTON_URL_INVALID")
+    if "web_app" in button:
+        app = button["web_app"]
+        url = app.get("url") if isinstance(app, dict) else None
+        if not isinstance(url, str) or not url.lower().startswith("https://"):
+            raise _bad(
+                f"inline keyboard button Web App URL '{url}' is invalid: "
+                "Only HTTPS links are allowed"
+            )
 
 
 def _validate_reply_keyboard(rows: object) -> None:

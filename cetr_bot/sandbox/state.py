@@ -57,6 +57,7 @@ class BotMessage:
     caption: str | None = None
     reply_markup: dict[str, Any] | None = None
     document: StoredFile | None = None
+    protect_content: bool = False  # sent with protect_content: no forwarding or saving
     edited: bool = False
     edit_date: int | None = None
     deleted: bool = False
@@ -72,6 +73,7 @@ class BotMessage:
             "reply_markup": self.reply_markup,
             "document": self.document.document() if self.document else None,
             "caption": self.caption,
+            "protect_content": self.protect_content,
             "edited": self.edited,
             "deleted": self.deleted,
             "date": self.date,
@@ -99,6 +101,8 @@ class BotMessage:
             msg[field] = parsed.text
             if parsed.entities:
                 msg[entities_field] = parsed.entities
+        if self.protect_content:
+            msg["has_protected_content"] = True
         # Telegram only ever echoes inline keyboards back in Message objects.
         if self.reply_markup and "inline_keyboard" in self.reply_markup:
             msg["reply_markup"] = self.reply_markup

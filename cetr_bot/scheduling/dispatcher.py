@@ -513,7 +513,7 @@ def _round_robin(rows: list[Reminder]) -> list[Reminder]:
 async def send(bot: Bot, chat_id: int, plan: Outgoing) -> None:
     """One Telegram call per reminder: a calendar file carries the text as its caption,
     so a reminder never costs two of a chat's one-a-second sends."""
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = {"protect_content": True} if plan.protect_content else {}
     if isinstance(bot, ExtBot) and isinstance(bot.rate_limiter, delivery.SharedRateLimiter):
         extra["rate_limit_args"] = delivery.NO_RETRY
     if plan.document is not None:

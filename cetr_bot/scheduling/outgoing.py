@@ -28,6 +28,9 @@ class Outgoing:
     keyboard: InlineKeyboardMarkup | None = None
     document: bytes | None = None
     filename: str | None = None  # of the document; the calendar file's name by default
+    # Sensitive content sent in the chat (notifications/delivery_policy.py): Telegram's apps
+    # then refuse to forward or save it. Calendar files are not protected: they are for saving.
+    protect_content: bool = False
 
 
 @dataclass(frozen=True)

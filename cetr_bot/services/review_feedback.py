@@ -134,8 +134,14 @@ async def young_persons(session: AsyncSession, actor: Actor) -> tuple[Participan
     return (row[0], row[1]) if row else None
 
 
-async def for_young_person(svc: Services, actor: Actor) -> dict[str, str] | None:
-    """Their latest feedback, once sent; None if there is none yet."""
+@dataclass(frozen=True)
+class SentFeedback:
+    review_id: int
+    answers: dict[str, str]
+
+
+async def sent_to_young_person(svc: Services, actor: Actor) -> SentFeedback | None:
+    """Their latest feedback and its review, once sent; None if there is none yet."""
     async with svc.db.transaction() as session:
         mine = await young_persons(session, actor)
         if mine is None:
@@ -151,7 +157,13 @@ async def for_young_person(svc: Services, actor: Actor) -> dict[str, str] | None
             person_id=mine[0].person_id,
             role="young_person",
         )
-        return dict(row.answers)
+        return SentFeedback(mine[1].id, dict(row.answers))
+
+
+async def for_young_person(svc: Services, actor: Actor) -> dict[str, str] | None:
+    """Their latest feedback, once sent; None if there is none yet."""
+    found = await sent_to_young_person(svc, actor)
+    return found.answers if found else None
 
 
 async def feedback_text(session: AsyncSession, review_id: int) -> dict[str, str] | None:

@@ -8,8 +8,9 @@ import logging
 from telegram import InlineKeyboardMarkup
 from telegram.error import TelegramError
 
+from cetr_bot.notifications import keyboards
 from cetr_bot.notifications.callbacks import ReadFlag
-from cetr_bot.notifications.keyboards import grid
+from cetr_bot.notifications.delivery_policy import Content, deliver, is_private_chat
 from cetr_bot.scheduling import delivery
 from cetr_bot.services import safeguarding
 from cetr_bot.services.safeguarding import Alert
@@ -26,11 +27,8 @@ async def send_alerts(context: Context, alerts: list[Alert], flag_id: int | None
     counts: dict[int | None, list[int]] = {}
     for alert in alerts:
         tally = counts.setdefault(alert.counts_for or flag_id, [0, 0])
-        keyboard = (
-            grid([button(context, "read_flag", ReadFlag(alert.flag_id))]) if alert.flag_id else None
-        )
         text = texts(context).render(alert.template, **alert.params)
-        if await _send_with_retries(context, alert.chat_id, text, keyboard):
+        if await _send_with_retries(context, alert.chat_id, text, _keyboard(context, alert)):
             tally[0] += 1
         else:
             tally[1] += 1
@@ -50,7 +48,12 @@ async def _send_with_retries(
     surely did not deliver it, and after one that may have (better twice than never)."""
     for attempt in range(1, ALERT_ATTEMPTS + 1):
         try:
-            await context.bot.send_message(chat_id, text, reply_markup=keyboard)
+            await context.bot.send_message(
+                chat_id,
+                text,
+                reply_markup=keyboard,
+                protect_content=True,  # discreet, but about a child's safety: not for forwarding
+            )
             return True
         except TelegramError as exc:
             outcome = delivery.classify(exc)
@@ -62,3 +65,15 @@ async def _send_with_retries(
                 return False
             await asyncio.sleep(min(5.0, outcome.retry_after or attempt * 0.5))
     return False
+
+
+def _keyboard(context: Context, alert: Alert) -> InlineKeyboardMarkup | None:
+    """The flag's details: its page with a web companion, else a button that shows them."""
+    if not alert.flag_id:
+        return None
+    review_id = alert.params.get("review_id")
+    via = deliver(services(context).settings, Content.FLAG, int(review_id or 0))
+    if via.url is not None and review_id is not None:
+        private = is_private_chat(alert.chat_id)
+        return keyboards.open_page(texts(context), Content.FLAG, via.url, private_chat=private)
+    return keyboards.grid([button(context, "read_flag", ReadFlag(alert.flag_id))])

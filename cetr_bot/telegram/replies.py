@@ -10,9 +10,12 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
+from cetr_bot.notifications import keyboards
+from cetr_bot.notifications.delivery_policy import Content, Delivery, deliver
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import ServiceError
 from cetr_bot.text import Texts
@@ -47,9 +50,11 @@ async def say(
     /,
     *,
     keyboard: InlineKeyboardMarkup | None = None,
+    protect: bool = False,
     **params: Any,
 ) -> Message:
-    """Send messages/<template>.html to the chat the update came from."""
+    """Send messages/<template>.html to the chat the update came from; `protect`: with
+    protect_content (sensitive content, see notifications/delivery_policy.py)."""
     chat = update.effective_chat
     assert chat is not None
     return await context.bot.send_message(
@@ -57,7 +62,39 @@ async def say(
         texts(context).render(template, **params),
         reply_markup=keyboard,
         link_preview_options=None,
+        protect_content=True if protect else None,
     )
+
+
+def delivery(context: Context, content: Content, review_id: int) -> Delivery:
+    """The delivery policy for this content: a page link, or the content itself, protected."""
+    return deliver(services(context).settings, content, review_id)
+
+
+async def say_page(
+    update: Update,
+    context: Context,
+    template: str,
+    /,
+    content: Content,
+    url: str,
+    *,
+    easy: bool = False,
+    then: InlineKeyboardMarkup | None = None,
+    **params: Any,
+) -> Message:
+    """A discreet messages/<template>.html with the button to the page holding the content."""
+    chat = update.effective_chat
+    assert chat is not None
+    keyboard = keyboards.open_page(
+        texts(context),
+        content,
+        url,
+        private_chat=chat.type == ChatType.PRIVATE,
+        easy=easy,
+        then=then,
+    )
+    return await say(update, context, template, keyboard=keyboard, protect=True, **params)
 
 
 async def say_error(update: Update, context: Context, error: ServiceError) -> Message:

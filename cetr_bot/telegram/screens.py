@@ -16,12 +16,21 @@ from cetr_bot.notifications.callbacks import (
     StartPreparation,
     StopPreparation,
 )
+from cetr_bot.notifications.delivery_policy import Content
 from cetr_bot.notifications.keyboards import grid
 from cetr_bot.services.prep_screens import Choice, Screen
 from cetr_bot.services.question_bank import Question, render_question
 from cetr_bot.telegram.alerts import send_alerts
 from cetr_bot.telegram.prep_buttons import button, label
-from cetr_bot.telegram.replies import Context, say, say_error, settle_button, texts
+from cetr_bot.telegram.replies import (
+    Context,
+    delivery,
+    say,
+    say_error,
+    say_page,
+    settle_button,
+    texts,
+)
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +107,21 @@ async def _consent_question(update: Update, context: Context, screen: Screen) ->
 
 
 async def _summary(update: Update, context: Context, screen: Screen) -> None:
-    """The answers, grouped by area, split over messages if long; buttons on the last."""
+    """The answers, grouped by area, split over messages if long; buttons on the last.
+    With a web companion: one discreet message, the page's button, then the same buttons."""
+    via = delivery(context, Content.ANSWERS, screen.review_id)
+    if via.url is not None:
+        await say_page(
+            update,
+            context,
+            "web/answers",
+            Content.ANSWERS,
+            via.url,
+            easy=screen.easy_read,
+            then=_summary_keyboard(context, screen),
+            screen=screen,
+        )
+        return
     t = texts(context)
     head = t.render("preparation/summary_head", screen=screen)
     blocks = [
@@ -179,4 +202,5 @@ async def _send_html(
 ) -> None:
     chat = update.effective_chat
     assert chat is not None
-    await context.bot.send_message(chat.id, html, reply_markup=keyboard)
+    # Their answers read back: sensitive content (notifications/delivery_policy.py).
+    await context.bot.send_message(chat.id, html, reply_markup=keyboard, protect_content=True)

@@ -8,6 +8,7 @@ from telegram.ext import Application, CommandHandler, filters
 
 from cetr_bot.domain import Role
 from cetr_bot.notifications.callbacks import ConcernCategory, ConcernFor, ReadFlag
+from cetr_bot.notifications.delivery_policy import Content
 from cetr_bot.notifications.keyboards import grid
 from cetr_bot.services import safeguarding
 from cetr_bot.services.question_bank import library
@@ -17,10 +18,12 @@ from cetr_bot.telegram.prep_buttons import label
 from cetr_bot.telegram.replies import (
     Context,
     actor_of,
+    delivery,
     guarded,
     rest_of,
     say,
     say_error,
+    say_page,
     services,
     settle_button,
     texts,
@@ -90,4 +93,16 @@ async def read_flag_button(update: Update, context: Context, pressed: ReadFlag) 
     svc, actor = services(context), actor_of(update)
     detail = await safeguarding.read_flag(svc, actor, pressed.flag_id)
     await settle_button(update)
-    await say(update, context, "preparation/flag_detail", flag=detail)
+    via = delivery(context, Content.FLAG, detail.review_id)
+    if via.url is not None:  # an alert's button from before the web companion was set up
+        await say_page(
+            update,
+            context,
+            "web/flag",
+            Content.FLAG,
+            via.url,
+            kind=detail.line.kind,
+            review_id=detail.review_id,
+        )
+        return
+    await say(update, context, "preparation/flag_detail", flag=detail, protect=via.protect_content)

@@ -4,6 +4,7 @@ which checks that the user really is a coordinator."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
@@ -17,6 +18,7 @@ from cetr_bot.notifications.callbacks import (
     Reschedule,
     ShowReview,
 )
+from cetr_bot.notifications.delivery_policy import Content
 from cetr_bot.parsing import parse_id
 from cetr_bot.services import flows, invitations, reviews
 from cetr_bot.services.errors import Invalid
@@ -25,9 +27,11 @@ from cetr_bot.telegram.replies import (
     Context,
     actor_of,
     callback_data,
+    delivery,
     guarded,
     say,
     say_error,
+    say_page,
     services,
     settle_button,
     texts,
@@ -98,7 +102,11 @@ def _step_keyboard(context: Context, step: flows.Step) -> InlineKeyboardMarkup |
 async def _show_step(update: Update, context: Context, step: flows.Step) -> None:
     if step.error is not None:
         await say_error(update, context, step.error)
-    params = {"data": step.data, "warnings": step.warnings, "review_id": step.review_id}
+    params: dict[str, Any] = {
+        "data": step.data,
+        "warnings": step.warnings,
+        "review_id": step.review_id,
+    }
     keyboard = _step_keyboard(context, step)
     await say(update, context, f"newreview/{step.name}", keyboard=keyboard, **params)
 
@@ -179,7 +187,11 @@ async def show_review(update: Update, context: Context) -> None:
 
 async def _send_detail(update: Update, context: Context, review_id: int) -> None:
     detail = await reviews.review_detail(services(context), actor_of(update), review_id)
-    await say(update, context, "coordinator/review", detail=detail)
+    via = delivery(context, Content.REVIEW, review_id)
+    if via.url is not None:
+        await say_page(update, context, "web/review", Content.REVIEW, via.url, detail=detail)
+        return
+    await say(update, context, "coordinator/review", detail=detail, protect=via.protect_content)
 
 
 async def review_button(update: Update, context: Context) -> None:

@@ -7,6 +7,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from cetr_bot.notifications import keyboards
 from cetr_bot.notifications.callbacks import FeedbackAnswer
+from cetr_bot.notifications.delivery_policy import Content
 from cetr_bot.parsing import parse_id
 from cetr_bot.services import feedback
 from cetr_bot.services.errors import Invalid
@@ -15,8 +16,10 @@ from cetr_bot.telegram.replies import (
     Context,
     actor_of,
     callback_data,
+    delivery,
     guarded,
     say,
+    say_page,
     services,
     settle_button,
 )
@@ -44,7 +47,25 @@ async def feedback_command(update: Update, context: Context) -> None:
     review_id = parse_id((context.args or [""])[0])
     if await svc.is_coordinator(actor) and review_id is not None:
         lines = await feedback.for_coordinator(svc, actor, review_id=review_id)
-        await say(update, context, "feedback/coordinator", lines=lines, review_id=review_id)
+        via = delivery(context, Content.FEEDBACK, review_id)
+        if lines and via.url is not None:
+            await say_page(
+                update,
+                context,
+                "web/feedback_from_young_person",
+                Content.FEEDBACK,
+                via.url,
+                review_id=review_id,
+            )
+            return
+        await say(
+            update,
+            context,
+            "feedback/coordinator",
+            lines=lines,
+            review_id=review_id,
+            protect=via.protect_content,
+        )
         return
     step = await feedback.current(svc, actor)
     if step is None or step.question is None:

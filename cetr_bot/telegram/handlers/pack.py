@@ -7,9 +7,19 @@ import asyncio
 from telegram import Update
 from telegram.ext import Application, CommandHandler, filters
 
+from cetr_bot.notifications.delivery_policy import Content
 from cetr_bot.parsing import parse_id
 from cetr_bot.services import pack
-from cetr_bot.telegram.replies import Context, actor_of, guarded, say, services, texts
+from cetr_bot.telegram.replies import (
+    Context,
+    actor_of,
+    delivery,
+    guarded,
+    say,
+    say_page,
+    services,
+    texts,
+)
 
 
 def register(app: Application) -> None:
@@ -27,6 +37,19 @@ async def pack_command(update: Update, context: Context) -> None:
 
 
 async def send_pack(update: Update, context: Context, current: pack.Pack) -> None:
+    """A link to the pack's page with a web companion; else the files, protected."""
+    via = delivery(context, Content.PACK, current.review_id)
+    if via.url is not None:
+        await say_page(
+            update,
+            context,
+            "web/pack",
+            Content.PACK,
+            via.url,
+            review_id=current.review_id,
+            version=current.version,
+        )
+        return
     chat = update.effective_chat
     assert chat is not None
     t = texts(context)
@@ -36,8 +59,14 @@ async def send_pack(update: Update, context: Context, current: pack.Pack) -> Non
         document=html.encode(),
         filename=pack.filename(current),
         caption=t.render("pack/caption", pack=current),
+        protect_content=via.protect_content,
     )
     # In a thread: the event loop gets its turns between xhtml2pdf's, so other people's
     # updates go on (a process pool would cost seconds to start on a first /pack).
     pdf = await asyncio.to_thread(pack.to_pdf, html)
-    await context.bot.send_document(chat.id, document=pdf, filename=pack.filename(current, "pdf"))
+    await context.bot.send_document(
+        chat.id,
+        document=pdf,
+        filename=pack.filename(current, "pdf"),
+        protect_content=via.protect_content,
+    )

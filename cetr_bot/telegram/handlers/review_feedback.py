@@ -7,6 +7,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from cetr_bot.notifications import keyboards
 from cetr_bot.notifications.callbacks import AskFeedback, SendFeedback
+from cetr_bot.notifications.delivery_policy import Content
 from cetr_bot.parsing import parse_id
 from cetr_bot.services import review_feedback as rf
 from cetr_bot.storage.models import PendingInput
@@ -14,8 +15,10 @@ from cetr_bot.telegram.replies import (
     Context,
     actor_of,
     callback_data,
+    delivery,
     guarded,
     say,
+    say_page,
     services,
     settle_button,
     texts,
@@ -62,16 +65,30 @@ async def send_button(update: Update, context: Context) -> None:
 
 
 async def my_feedback(update: Update, context: Context) -> None:
-    found = await rf.for_young_person(services(context), actor_of(update))
+    found = await rf.sent_to_young_person(services(context), actor_of(update))
     if found is None:
         await say(update, context, "ypfeedback/none")
+        return
+    ask = keyboards.young_person_feedback(texts(context))
+    via = delivery(context, Content.FEEDBACK, found.review_id)
+    if via.url is not None:
+        await say_page(
+            update,
+            context,
+            "web/feedback_for_young_person",
+            Content.FEEDBACK,
+            via.url,
+            easy=True,
+            then=ask,
+        )
         return
     await say(
         update,
         context,
         "ypfeedback/for_young_person",
-        answers=found,
-        keyboard=keyboards.young_person_feedback(texts(context)),
+        answers=found.answers,
+        keyboard=ask,
+        protect=via.protect_content,
     )
 
 

@@ -1,0 +1,166 @@
+"""With WEB_BASE_URL set, no sensitive content reaches a chat: the pack (24 hours before
+and /pack N), /review N, a safeguarding flag, answers read back and feedback each arrive as
+a short discreet message with a button to the right page (a Mini App in a private chat).
+Everything runs through the sandbox; at the end every message and document it recorded
+is searched for the seeded strings."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from cetr_bot import web_links
+from cetr_bot.domain import Role
+from cetr_bot.sandbox import Sandbox, SentMessage
+from cetr_bot.services import actions
+from cetr_bot.web_links import Page
+from tests.conftest import COORDINATOR_ID
+from tests.helpers import CLI, add_review
+from tests.pack.helpers import prepare
+from tests.policy.helpers import (
+    ANSWER,
+    CHAIR,
+    CONCERN,
+    FAMILY,
+    FORM,
+    HOSPITAL,
+    NAME,
+    QUESTION,
+    REF,
+    WEB,
+    WRITTEN,
+    YP,
+    leaks,
+)
+from tests.preparation.helpers import join_as
+from tests.reminders.helpers import tick
+
+pytestmark = pytest.mark.timeout(240)
+
+
+@pytest.fixture
+def extra_settings() -> dict[str, object]:
+    return {"web_base_url": WEB}
+
+
+def link_to(message: SentMessage, url: str, *, mini_app: bool = True) -> None:
+    """The message opens `url` with one button: a Mini App button in a private chat."""
+    assert url in message.links.values(), (message.plain, message.links)
+    [label] = [label for label, target in message.links.items() if target == url]
+    assert (label in message.web_apps) is mini_app, message.reply_markup
+    assert message.document is None
+    assert message.protect_content  # even the link is not for forwarding
+
+
+def with_link(messages: list[SentMessage], url: str) -> SentMessage:
+    found = [m for m in messages if url in m.links.values()]
+    assert found, [(m.plain, m.links) for m in messages]
+    return found[-1]
+
+
+async def test_sensitive_content_arrives_as_links_and_nowhere_in_a_chat(
+    bot, client, svc, sandbox: Sandbox
+):
+    def page(kind: Page, review_id: int) -> str:
+        url = web_links.url(svc.settings, kind, review_id)
+        assert url is not None and url.startswith(WEB + "/app/reviews/")
+        return url
+
+    coord = client.user(COORDINATOR_ID)
+    await coord.ask("/start")
+    review_id = await add_review(svc, ref=REF, location=HOSPITAL)
+    yp = await join_as(svc, client, Role.YOUNG_PERSON, YP, review_id=review_id, first_name=NAME)
+    family = await join_as(svc, client, Role.FAMILY, FAMILY, review_id=review_id)
+    chair = await join_as(svc, client, Role.PANEL_CHAIR, CHAIR, review_id=review_id)
+
+    # Answers read back: the summary before "Send" is a link (easy read for the young person).
+    await prepare(yp.user, Role.YOUNG_PERSON, text=ANSWER)
+    await yp.user.settle()
+    summary = with_link(await yp.user.ask("/prepare"), page(Page.ANSWERS, review_id))
+    link_to(summary, page(Page.ANSWERS, review_id))
+    assert "See my answers" in summary.plain
+    await prepare(family.user, Role.FAMILY, text=ANSWER)
+    await family.user.settle()
+    summary = with_link(await family.user.ask("/prepare"), page(Page.ANSWERS, review_id))
+    assert "Read your answers" in summary.plain
+
+    # A safeguarding flag: the coordinator's alert opens the flags page.
+    await coord.settle()
+    await family.user.ask(f"/concern They hurt me. {CONCERN}", count=2)
+    alert = with_link(await coord.wait_for() + await coord.settle(), page(Page.FLAGS, review_id))
+    link_to(alert, page(Page.FLAGS, review_id))
+    assert f"review #{review_id}" in alert.plain
+
+    # /review N and /pack N.
+    [detail] = await coord.ask(f"/review {review_id}")
+    link_to(detail, page(Page.REVIEW, review_id))
+    assert f"Review #{review_id}" in detail.plain and "Joined: 3 of 3" in detail.plain
+    [pack] = await coord.ask(f"/pack {review_id}")
+    link_to(pack, page(Page.PACK, review_id))
+    [pack] = await chair.user.ask(f"/pack {review_id}")
+    link_to(pack, page(Page.PACK, review_id))
+
+    # The scheduled pack, 24 hours before: a link for the coordinator and the panel.
+    await chair.user.settle()
+    at = (await actions_review_at(svc, review_id)) - timedelta(hours=svc.settings.pack_hours_before)
+    await tick(svc, bot, at=at)
+    for user in (coord, chair.user):
+        got = await user.settle()
+        link_to(with_link(got, page(Page.PACK, review_id)), page(Page.PACK, review_id))
+        assert not [m for m in got if m.document and m.document["file_name"].endswith(".html")]
+
+    # After the review: the young person's feedback, and feedback written for them.
+    await actions.mark_held(svc, CLI, review_id=review_id, held_on=svc.now().date())
+    await yp.user.settle()
+    [ask] = await yp.user.ask("/feedback")
+    ask = await _answer_feedback_form(yp.user, ask)
+    [mine] = await coord.ask(f"/feedback {review_id}")
+    link_to(mine, page(Page.FEEDBACK, review_id))
+
+    await chair.user.ask(f"/writefeedback {review_id}")
+    for kloe in range(3):
+        await chair.user.ask(f"{WRITTEN} {kloe}")
+    await chair.user.ask(f"{WRITTEN} 3")
+    await chair.user.tap("📨 Send to the young person")
+    await tick(svc, bot)
+    [found] = await yp.user.wait_for()
+    link_to(found, page(Page.FEEDBACK, review_id))
+    assert "❓ Ask a question" in found.button_labels
+    [again] = await yp.user.ask("/myfeedback")
+    link_to(again, page(Page.FEEDBACK, review_id))
+    await yp.user.tap("❓ Ask a question", message=again)
+    await yp.user.ask(QUESTION)
+    await coord.settle()
+    await tick(svc, bot)
+    question = with_link(
+        await coord.wait_for() + await coord.settle(), page(Page.FEEDBACK, review_id)
+    )
+    link_to(question, page(Page.FEEDBACK, review_id))
+
+    # The sweep: nothing seeded reached any chat, in any message or document.
+    everywhere = (REF, HOSPITAL, ANSWER, CONCERN, FORM, QUESTION)
+    assert not leaks(
+        sandbox,
+        {
+            COORDINATOR_ID: (*everywhere, NAME, WRITTEN),
+            FAMILY: (*everywhere, NAME, WRITTEN),
+            YP: everywhere,  # greeted by their own first name; the feedback stays online
+            CHAIR: (*everywhere, NAME),  # the writer's own typed words and preview stay
+        },
+    )
+
+
+async def actions_review_at(svc, review_id: int):
+    from cetr_bot.services import reviews
+
+    return (await reviews.review_detail(svc, CLI, review_id)).summary.at
+
+
+async def _answer_feedback_form(user, ask: SentMessage) -> SentMessage:
+    """Three buttons, then the seeded words at the typed question."""
+    for label in ("😀 Good", "🤏 A bit", "🤷 Not sure"):
+        [ask] = await user.tap(label, message=ask)
+    [thanks] = await user.ask(FORM)
+    assert "Thank you for telling us" in thanks.plain
+    return thanks
