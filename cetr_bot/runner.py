@@ -10,6 +10,7 @@ from datetime import timedelta
 from cetr_bot import wiring
 from cetr_bot.config import Settings
 from cetr_bot.services.context import Services
+from cetr_bot.storage import keys
 from cetr_bot.storage.session import Database
 from cetr_bot.telegram.application import build_application
 from cetr_bot.text import Texts
@@ -61,17 +62,19 @@ class BotRunner:
             await self.app.post_shutdown(self.app)
 
 
-async def open_services(settings: Settings) -> Services:
-    """Connect to the database and bring its schema up to date."""
+async def open_services(settings: Settings, resolved: keys.ResolvedKeys | None = None) -> Services:
+    """Connect to the database (with its data encryption keys) and bring its schema up
+    to date. Raises ConfigError when no key may be used (production without one)."""
     wiring.install()
-    db = Database(settings.database_url)
+    resolved = resolved or keys.resolve(settings)
+    db = Database(settings.database_url, keys=resolved.ring)
     await db.upgrade()
     return Services(db=db, settings=settings)
 
 
-async def serve(settings: Settings) -> None:
+async def serve(settings: Settings, resolved: keys.ResolvedKeys | None = None) -> None:
     """Run until SIGINT/SIGTERM."""
-    svc = await open_services(settings)
+    svc = await open_services(settings, resolved)
     runner = BotRunner(svc)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

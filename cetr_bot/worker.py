@@ -10,16 +10,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import sys
 
 from sqlalchemy import func, select
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from cetr_bot import logging_setup, wiring
-from cetr_bot.config import Settings, load_settings
+from cetr_bot.config import ConfigError, Settings, load_settings
 from cetr_bot.domain import ReminderStatus
 from cetr_bot.scheduling.dispatcher import MAX_IN_FLIGHT, Dispatcher
 from cetr_bot.services.context import Services
+from cetr_bot.storage import keys
 from cetr_bot.storage.models_reminders import Reminder
 from cetr_bot.storage.session import Database
 
@@ -39,7 +41,7 @@ async def outstanding(svc: Services) -> int:
 
 
 async def run(settings: Settings, *, until_idle: bool = False) -> int:
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, keys=keys.resolve(settings).ring)
     await db.upgrade()
     wiring.install()
     svc = Services(db=db, settings=settings)
@@ -68,7 +70,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--until-idle", action="store_true", help="stop when nothing due is left")
     args = parser.parse_args(argv)
     logging_setup.configure(logging.INFO)
-    return asyncio.run(run(load_settings(), until_idle=args.until_idle))
+    try:
+        settings = load_settings()
+        keys.resolve(settings)  # production without a key: refuse before connecting
+        return asyncio.run(run(settings, until_idle=args.until_idle))
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
