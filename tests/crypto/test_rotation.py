@@ -4,8 +4,10 @@ to the newest key (idempotently), and a key that is gone leaves the data unreada
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
+from alembic import command
 from sqlalchemy import select, text
 
 from cetr_bot.cli import main
@@ -15,7 +17,7 @@ from cetr_bot.storage import keys
 from cetr_bot.storage.encrypted import DecryptionError, KeyRing, generate_key, key_id_of
 from cetr_bot.storage.models import Person
 from cetr_bot.storage.models_actions import Action
-from cetr_bot.storage.session import Database
+from cetr_bot.storage.session import Database, alembic_config
 from tests.conftest import TEST_KEYS
 from tests.crypto.test_at_rest import raw_dump
 from tests.helpers import CLI
@@ -131,5 +133,19 @@ async def test_migration_0014_encrypts_existing_plaintext(database_url):
             assert await session.scalar(select(Person.preferred_name)) == "Legacy Name"
             pending = await session.get(PendingInput, 2001)
             assert pending is not None and pending.data == {"draft": "legacy draft"}
+        await _upgrade(db, "head")  # again: nothing is encrypted twice
+        async with db.transaction() as session:
+            assert await session.scalar(select(Person.preferred_name)) == "Legacy Name"
+
+        def down(connection) -> None:
+            cfg = alembic_config()
+            cfg.attributes["connection"] = connection
+            command.downgrade(cfg, "0012")
+
+        async with db.engine.begin() as conn:
+            await conn.run_sync(down)
+            assert await conn.scalar(text("SELECT preferred_name FROM people")) == "Legacy Name"
+            data = await conn.scalar(text("SELECT data FROM pending_inputs"))
+        assert (json.loads(data) if isinstance(data, str) else data) == {"draft": "legacy draft"}
     finally:
         await db.dispose()
