@@ -271,7 +271,11 @@ def _resolve_keys(settings: Settings) -> keys.ResolvedKeys:
 async def _rotate(svc: Services, texts: Texts, batch: int) -> int:
     if batch < 1:
         raise UsageError("cetr-bot keys rotate: --batch must be at least 1")
-    results = await keys.rotate(svc.db, batch_size=batch)
+    try:
+        results = await keys.rotate(svc.db, batch_size=batch)
+    except encrypted.DecryptionError as exc:  # names the column, row and key id only
+        print(f"cetr-bot keys rotate: {exc}", file=sys.stderr)
+        return 1
     current = encrypted.ring_of(svc.db.engine.dialect).current_id
     total = sum(r.reencrypted for r in results)
     print(texts.plain("keys/rotated", results=results, current=current, total=total))

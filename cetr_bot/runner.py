@@ -68,7 +68,12 @@ async def open_services(settings: Settings, resolved: keys.ResolvedKeys | None =
     wiring.install()
     resolved = resolved or keys.resolve(settings)
     db = Database(settings.database_url, keys=resolved.ring)
-    await db.upgrade()
+    try:
+        await db.upgrade()
+        await keys.check(db)  # a missing key: refuse now, not on every read
+    except BaseException:
+        await db.dispose()
+        raise
     return Services(db=db, settings=settings)
 
 

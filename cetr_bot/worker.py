@@ -43,6 +43,7 @@ async def outstanding(svc: Services) -> int:
 async def run(settings: Settings, *, until_idle: bool = False) -> int:
     db = Database(settings.database_url, keys=keys.resolve(settings).ring)
     await db.upgrade()
+    await keys.check(db)
     wiring.install()
     svc = Services(db=db, settings=settings)
     api = settings.telegram_api_url

@@ -77,6 +77,30 @@ def _write_key_file(path: Path, key: str) -> None:
         handle.write(key + "\n")
 
 
+async def check(db: Database) -> None:
+    """Refuse to go on (ConfigError) when stored values name a key the ring lacks: a
+    lost key file or a key dropped too early, found at start rather than on every read.
+    Looks at the first value of each encrypted column."""
+    ring = ring_of(db.engine.dialect)
+    missing: set[str] = set()
+    async with db.transaction() as session:
+        for enc in encrypted_columns(Base.metadata):
+            raw = table(enc.table.name, column(enc.column, Text))
+            value = await session.scalar(
+                select(raw.c[enc.column]).where(raw.c[enc.column].is_not(None)).limit(1)
+            )
+            key_id = key_id_of(value) if value is not None else None
+            if value is not None and key_id not in ring.ids:
+                missing.add(key_id or "none: not encrypted")
+    if missing:
+        raise ConfigError(
+            "The database holds data encrypted under key(s) "
+            + ", ".join(sorted(missing))
+            + " that DATA_ENCRYPTION_KEYS (or the local key file) does not have: "
+            "without them it cannot be read. Put the old key back (after the newest)."
+        )
+
+
 @dataclass(frozen=True)
 class Rotated:
     column: str  # "table.column"

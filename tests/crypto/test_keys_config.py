@@ -75,3 +75,19 @@ def test_a_bad_key_is_refused_without_showing_it(tmp_path):
     ran = _cli("review", "list", cwd=tmp_path, DATA_ENCRYPTION_KEYS=f"k1:{material}")
     assert ran.returncode == 2 and "DATA_ENCRYPTION_KEYS" in ran.stderr
     assert "32 bytes" in ran.stderr and material not in ran.stderr
+
+
+def test_a_lost_key_is_found_at_start_not_on_every_read(tmp_path):
+    made = _cli(
+        "dsr", "add", "--ref", "YP-1", "--dob", "2012-01-01", "--rag", "red",
+        "--reason", "Placement at risk", cwd=tmp_path,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    key_file = tmp_path / ".cetr-bot" / "data.key"
+    old_id = key_file.read_text().partition(":")[0]
+    key_file.unlink()  # lost: a new one would be made, and the data not readable with it
+    ran = _cli("review", "list", cwd=tmp_path)
+    assert ran.returncode == 2 and "Traceback" not in ran.stderr
+    assert f"encrypted under key(s) {old_id}" in ran.stderr
+    worker = _cli("--until-idle", cwd=tmp_path, module="cetr_bot.worker")
+    assert worker.returncode == 2 and old_id in worker.stderr
