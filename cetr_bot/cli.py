@@ -296,7 +296,8 @@ async def _with_services(
 ) -> int:
     from cetr_bot.runner import open_services
 
-    svc = await open_services(settings, _resolve_keys(settings))
+    _resolve_keys(settings)  # says so if it makes a local key file; open_services reads it
+    svc = await open_services(settings)
     try:
         await _learn_username(svc)
         return await action(svc, Texts(settings.zone))
