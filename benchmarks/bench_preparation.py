@@ -58,6 +58,7 @@ from cetr_bot.sandbox.state import SandboxState
 from cetr_bot.services import invitations, reviews
 from cetr_bot.services.context import Actor, Services
 from cetr_bot.services.question_bank import Question, library
+from cetr_bot.storage.encrypted import generate_key
 from cetr_bot.telegram.application import register_handlers
 from cetr_bot.telegram.updates import PerPersonProcessor
 from cetr_bot.text import Texts
@@ -214,7 +215,11 @@ def _settings(api: str, db: Path) -> Settings:
         telegram_api_url=api,
         database_url=f"sqlite:///{db}",
         coordinator_ids=[1001],
+        data_encryption_keys=BENCH_KEY,  # encrypted at rest, as in production
     )
+
+
+BENCH_KEY = generate_key()
 
 
 def _builder(api: str) -> ApplicationBuilder:

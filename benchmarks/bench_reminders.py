@@ -61,6 +61,7 @@ from cetr_bot.sandbox.state import SandboxState  # noqa: E402
 from cetr_bot.scheduling.dispatcher import MAX_IN_FLIGHT, Dispatcher, TickReport  # noqa: E402
 from cetr_bot.services import reviews as review_service  # noqa: E402
 from cetr_bot.services.context import Actor, Services  # noqa: E402
+from cetr_bot.storage.encrypted import KeyRing, generate_key  # noqa: E402
 from cetr_bot.storage.models import Participant, Person, Review, YoungPerson  # noqa: E402
 from cetr_bot.storage.models_reminders import Reminder  # noqa: E402
 from cetr_bot.storage.session import Database  # noqa: E402
@@ -560,7 +561,7 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
             quiet_hours_start="00:00",  # no quiet hours: the benchmark runs at any hour
             quiet_hours_end="00:00",
         )
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, keys=KeyRing.parse(generate_key()))
         await db.upgrade()
         svc = Services(db=db, settings=settings)
         try:

@@ -20,6 +20,7 @@ from cetr_bot.parsing import parse_date, parse_local_datetime
 from cetr_bot.services import actions, audit_trail, dsr, invitations, retention, reviews, teams
 from cetr_bot.services.context import Actor, Services
 from cetr_bot.services.errors import ServiceError
+from cetr_bot.storage import encrypted, keys
 from cetr_bot.storage.session import SchemaNotCurrent
 from cetr_bot.text import Texts
 
@@ -46,6 +47,13 @@ def build_parser() -> Parser:
     db = sub.add_parser("db", help="database tasks")
     db_sub = db.add_subparsers(dest="db_command", required=True, parser_class=Parser)
     db_sub.add_parser("upgrade", help="apply the migrations")
+    key = sub.add_parser("keys", help="the data encryption keys (DATA_ENCRYPTION_KEYS)")
+    key_sub = key.add_subparsers(dest="keys_command", required=True, parser_class=Parser)
+    generate = "print a new key (put it first in DATA_ENCRYPTION_KEYS)"
+    key_sub.add_parser("generate", help=generate, description=generate)
+    rotating = "re-encrypt every encrypted value under the first key; prints counts per column"
+    rotate = key_sub.add_parser("rotate", help=rotating, description=rotating)
+    rotate.add_argument("--batch", type=int, default=500, help="rows per transaction")
     _review_parsers(sub)
     invite = sub.add_parser("invite", help="make an invitation link for a role in a review")
     invite.add_argument("review_id", type=int)
@@ -238,6 +246,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return _sandbox(args.host, args.port)
     if args.command == "db":  # the one place migrations run when AUTO_MIGRATE is false
         return asyncio.run(_with_services(settings, lambda svc, texts: _noop(), upgrade=True))
+    if args.command == "keys" and args.keys_command == "generate":
+        print(encrypted.generate_key())
+        print(Texts(settings.zone).plain("keys/new_key_help"), file=sys.stderr)
+        return 0
     handlers: dict[str, Callable[[Services, Texts], Awaitable[int]]] = {
         "review": lambda svc, texts: _review(svc, texts, args),
         "invite": lambda svc, texts: _invite(svc, texts, args),
@@ -251,6 +263,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         "admin": lambda svc, texts: _admin(svc, texts, args),
         "audit": lambda svc, texts: _audit(svc, texts, args),
         "retention": lambda svc, texts: _retention(svc, texts, args),
+        "keys": lambda svc, texts: _rotate(svc, texts, args.batch),
     }
     return asyncio.run(_with_services(settings, handlers[args.command]))
 
@@ -268,9 +281,33 @@ def _run(settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    resolved = _resolve_keys(settings)  # production without a key: ConfigError, exit 2
     from cetr_bot.runner import serve
 
-    asyncio.run(serve(settings))
+    asyncio.run(serve(settings, resolved))
+    return 0
+
+
+def _resolve_keys(settings: Settings) -> keys.ResolvedKeys:
+    resolved = keys.resolve(settings)
+    if resolved.generated is not None:
+        print(
+            Texts(settings.zone).plain("keys/generated", path=resolved.generated), file=sys.stderr
+        )
+    return resolved
+
+
+async def _rotate(svc: Services, texts: Texts, batch: int) -> int:
+    if batch < 1:
+        raise UsageError("cetr-bot keys rotate: --batch must be at least 1")
+    try:
+        results = await keys.rotate(svc.db, batch_size=batch)
+    except encrypted.DecryptionError as exc:  # names the column, row and key id only
+        print(f"cetr-bot keys rotate: {exc}", file=sys.stderr)
+        return 1
+    current = encrypted.ring_of(svc.db.engine.dialect).current_id
+    total = sum(r.reencrypted for r in results)
+    print(texts.plain("keys/rotated", results=results, current=current, total=total))
     return 0
 
 
@@ -291,6 +328,7 @@ async def _with_services(
 ) -> int:
     from cetr_bot.runner import open_services
 
+    _resolve_keys(settings)  # says so if it makes a local key file; open_services reads it
     svc = await open_services(settings, upgrade=upgrade)
     try:
         await _learn_username(svc)

@@ -51,6 +51,15 @@ class Settings(BaseSettings):
     quiet_hours_start: time = time(20, 0)
     quiet_hours_end: time = time(8, 0)
 
+    # --- encryption at rest (storage/encrypted.py, storage/keys.py) ---
+    # production: `run` and the worker refuse to start without DATA_ENCRYPTION_KEYS.
+    environment: Literal["development", "production"] = "development"
+    # "id:base64key,id:base64key", newest first: writes use the first, reads any.
+    # A secret: never printed or logged (`cetr-bot keys generate` makes one).
+    data_encryption_keys: SecretStr | None = None
+    # Development without DATA_ENCRYPTION_KEYS: the key lives here (made on first use, 0600).
+    data_key_file: Path = Path(".cetr-bot/data.key")
+
     # --- preparation settings (add below; keep each edit small) ---
 
     # --- reminder and attendance settings (add below; keep each edit small) ---

@@ -14,6 +14,7 @@ from telegram.ext import ContextTypes
 from cetr_bot import wiring
 from cetr_bot.config import Settings
 from cetr_bot.services.context import Services
+from cetr_bot.storage import keys
 from cetr_bot.storage import updates as claimed_updates
 from cetr_bot.storage.session import Database
 from cetr_bot.telegram.application import build_application
@@ -118,16 +119,24 @@ class BotRunner:
             await self.app.post_shutdown(self.app)
 
 
-async def open_services(settings: Settings, *, upgrade: bool | None = None) -> Services:
-    """Connect to the database and bring its schema up to date (upgrade=None: if
-    AUTO_MIGRATE); without upgrading, refuse (SchemaNotCurrent) a schema not at head."""
+async def open_services(
+    settings: Settings,
+    resolved: keys.ResolvedKeys | None = None,
+    *,
+    upgrade: bool | None = None,
+) -> Services:
+    """Connect to the database (with its data encryption keys) and bring its schema up to
+    date (upgrade=None: if AUTO_MIGRATE); without upgrading, refuse (SchemaNotCurrent) a
+    schema not at head. Raises ConfigError when no key may be used (production without one)."""
     wiring.install()
-    db = Database(settings.database_url)
+    resolved = resolved or keys.resolve(settings)
+    db = Database(settings.database_url, keys=resolved.ring)
     try:
         if settings.auto_migrate if upgrade is None else upgrade:
             await db.upgrade()
         else:
             await db.ensure_current()
+        await keys.check(db)  # a missing key: refuse now, not on every read
     except BaseException:
         await db.dispose()
         raise
@@ -144,11 +153,11 @@ def web_context(svc: Services, runner: BotRunner | None = None) -> WebContext:
     )
 
 
-async def serve(settings: Settings) -> None:
+async def serve(settings: Settings, resolved: keys.ResolvedKeys | None = None) -> None:
     """Run until SIGINT/SIGTERM: the web server (health, metrics, the webhook) and the bot.
     On the signal: refuse new updates (503, so Telegram redelivers them to another
     replica), finish those taken in, give back unsent reminders, exit within STOP_SECONDS."""
-    svc = await open_services(settings)
+    svc = await open_services(settings, resolved)
     runner = BotRunner(svc)
     ctx = web_context(svc, runner)
     server = WebServer(ctx)

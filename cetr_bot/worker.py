@@ -26,6 +26,7 @@ from cetr_bot.domain import ReminderStatus
 from cetr_bot.scheduling.delivery import TIMEOUTS
 from cetr_bot.scheduling.dispatcher import MAX_IN_FLIGHT, Dispatcher
 from cetr_bot.services.context import Services
+from cetr_bot.storage import keys
 from cetr_bot.storage.models_reminders import Reminder
 from cetr_bot.storage.session import Database, SchemaNotCurrent
 
@@ -45,9 +46,10 @@ async def outstanding(svc: Services) -> int:
 
 
 async def run(settings: Settings, *, until_idle: bool = False) -> int:
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, keys=keys.resolve(settings).ring)
     try:
         await (db.upgrade() if settings.auto_migrate else db.ensure_current())
+        await keys.check(db)
     except BaseException:
         await db.dispose()
         raise
@@ -110,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         logging_setup.configure(logging.INFO, settings.log_format)
+        keys.resolve(settings)  # production without a key: refuse before connecting
         return asyncio.run(run(settings, until_idle=args.until_idle))
     except (ConfigError, SchemaNotCurrent) as exc:
         print(exc, file=sys.stderr)

@@ -29,9 +29,17 @@ from cetr_bot.demo import run_demo
 from cetr_bot.runner import BotRunner
 from cetr_bot.sandbox import Sandbox, SandboxClient, start_sandbox
 from cetr_bot.services.context import Services
-from cetr_bot.storage.session import Database
+from cetr_bot.storage.encrypted import KeyRing
+from cetr_bot.storage.session import Database, set_default_key_ring
 
 COORDINATOR_ID = 1001
+
+# Every test's data encryption key: the default ring of a Database made in a test, and in
+# the environment for the settings and the subprocesses (CLI, worker) the tests start.
+TEST_KEYS = "test1:" + "dGVzdC1rZXktb25lLXRlc3Qta2V5LW9uZS10ZXN0LWs="
+os.environ["DATA_ENCRYPTION_KEYS"] = TEST_KEYS
+os.environ.pop("ENVIRONMENT", None)
+set_default_key_ring(KeyRing.parse(TEST_KEYS))
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday
 
 

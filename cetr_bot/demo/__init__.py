@@ -18,7 +18,9 @@ from cetr_bot.config import Settings
 from cetr_bot.runner import BotRunner, open_services, web_context
 from cetr_bot.sandbox import Sandbox, SandboxClient, SandboxUser, SentMessage, start_sandbox
 from cetr_bot.services.context import Services
+from cetr_bot.storage import keys
 from cetr_bot.storage.types import utcnow
+from cetr_bot.text import Texts
 from cetr_bot.web.server import WebServer
 
 COORDINATOR = 1001
@@ -117,8 +119,14 @@ async def run_demo(workdir: Path | None = None) -> int:
         telegram_api_url=sandbox.url,
         database_url=f"sqlite:///{folder / 'demo.db'}",
         coordinator_ids=[COORDINATOR],
+        # Its own local key beside its database, whatever the environment says.
+        data_encryption_keys=None,
+        data_key_file=folder / "data.key",
     )
-    svc = await open_services(settings)
+    resolved = keys.resolve(settings)
+    if resolved.generated is not None:
+        print(Texts(settings.zone).plain("keys/generated", path=resolved.generated), flush=True)
+    svc = await open_services(settings, resolved)
     clock = DemoClock()
     svc.clock = clock
     runner = BotRunner(svc, poll_timeout=1)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, true
+from sqlalchemy import select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -101,10 +101,12 @@ async def refuse_known_name(svc: Services, ref: str) -> None:
 
 
 async def _refuse_known_name(session: AsyncSession, ref: str) -> None:
-    known = await session.scalar(
-        select(Person.id).where(func.lower(Person.preferred_name) == ref.lower()).limit(1)
+    # Names are encrypted at rest, so they are compared here, after decryption, not in SQL.
+    wanted = ref.casefold()
+    names = await session.scalars(
+        select(Person.preferred_name).where(Person.preferred_name.is_not(None))
     )
-    if known is not None:
+    if any(name.casefold() == wanted for name in names if name):
         raise Invalid("ref_is_a_name")
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from cetr_bot.storage.encrypted import EncryptedJSON, EncryptedText
 from cetr_bot.storage.types import UTCDateTime, utcnow
 
 NAMING = {
@@ -84,7 +85,7 @@ class Person(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)
-    preferred_name: Mapped[str | None] = mapped_column(String(64))
+    preferred_name: Mapped[str | None] = mapped_column(EncryptedText("people.preferred_name"))
     language: Mapped[str] = mapped_column(String(8), default="en")
     unreachable_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -153,7 +154,7 @@ class PendingInput(Base):
 
     telegram_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
-    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    data: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("pending_inputs.data"), default=dict)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

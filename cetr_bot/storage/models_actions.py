@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, String, Text, Time
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, String, Time
 from sqlalchemy.orm import Mapped, mapped_column
 
+from cetr_bot.storage.encrypted import EncryptedText
 from cetr_bot.storage.models import Base
 from cetr_bot.storage.types import UTCDateTime, utcnow
 
@@ -19,7 +20,7 @@ class Action(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"), index=True)
     owner_participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), index=True)
-    what: Mapped[str] = mapped_column(Text)
+    what: Mapped[str] = mapped_column(EncryptedText("actions.what"))
     due_on: Mapped[date] = mapped_column(Date, index=True)
     status: Mapped[str] = mapped_column(String(12), default="open")
     # The owner asked for help or said it is blocked; cleared by the next update or done.
@@ -41,7 +42,7 @@ class ActionUpdate(Base):
     action_id: Mapped[int] = mapped_column(ForeignKey("actions.id"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     kind: Mapped[str] = mapped_column(String(20))
-    text: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(EncryptedText("action_updates.text"))
     by_participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id"))
     by_telegram_user_id: Mapped[int | None] = mapped_column(BigInteger)
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from cetr_bot.storage.encrypted import EncryptedText
 from cetr_bot.storage.models import Base
 from cetr_bot.storage.types import UTCDateTime, utcnow
 
@@ -24,16 +25,18 @@ class DsrEntry(Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
     basis: Mapped[str] = mapped_column(String(16))  # consent | best-interests
     rag: Mapped[str] = mapped_column(String(8))
-    rag_reason: Mapped[str | None] = mapped_column(Text)
+    rag_reason: Mapped[str | None] = mapped_column(EncryptedText("dsr_entries.rag_reason"))
     rated_on: Mapped[date] = mapped_column(Date)
-    key_worker: Mapped[str | None] = mapped_column(String(80))
+    key_worker: Mapped[str | None] = mapped_column(EncryptedText("dsr_entries.key_worker"))
     # When the rating must be looked at again (None: blue, at the next inpatient CETR).
     rating_review_on: Mapped[date | None] = mapped_column(Date)
     # Red or amber: a community CETR is due by cetr_due_on, chased until settled.
     cetr_flagged_on: Mapped[date | None] = mapped_column(Date)
     cetr_due_on: Mapped[date | None] = mapped_column(Date)
     cetr_settled: Mapped[str | None] = mapped_column(String(12))  # CetrSettled
-    cetr_settled_reason: Mapped[str | None] = mapped_column(Text)
+    cetr_settled_reason: Mapped[str | None] = mapped_column(
+        EncryptedText("dsr_entries.cetr_settled_reason")
+    )
     out_of_area: Mapped[bool] = mapped_column(Boolean, default=False)
     # Bumped on every change: older buttons become stale.
     version: Mapped[int] = mapped_column(Integer, default=0)
@@ -68,7 +71,7 @@ class DsrChange(Base):
     what: Mapped[str] = mapped_column(String(16))  # added, rated, admitted, discharged...
     old: Mapped[str | None] = mapped_column(String(16))
     new: Mapped[str | None] = mapped_column(String(16))
-    reason: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(EncryptedText("dsr_changes.reason"))
 
 
 class RecordedReview(Base):
@@ -80,6 +83,6 @@ class RecordedReview(Base):
     young_person_id: Mapped[int] = mapped_column(ForeignKey("young_people.id"), index=True)
     type: Mapped[str] = mapped_column(String(20))  # RecordedType
     held_on: Mapped[date] = mapped_column(Date)
-    outcome: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(EncryptedText("recorded_reviews.outcome"))
     recorded_by: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

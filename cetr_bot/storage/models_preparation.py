@@ -17,11 +17,11 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
-    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from cetr_bot.storage.encrypted import EncryptedText
 from cetr_bot.storage.models import Base
 from cetr_bot.storage.types import UTCDateTime, utcnow
 
@@ -52,7 +52,7 @@ class PrepAnswer(Base):
     participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), index=True)
     question_id: Mapped[str] = mapped_column(String(40))
     kind: Mapped[str] = mapped_column(String(12))
-    value: Mapped[str] = mapped_column(Text)
+    value: Mapped[str] = mapped_column(EncryptedText("prep_answers.value"))
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     changed_after_submit: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -73,7 +73,7 @@ class ConsentRecord(Base):
     method: Mapped[str] = mapped_column(String(20))  # how it was recorded
     recorded_by: Mapped[int | None] = mapped_column(BigInteger)  # Telegram user id
     recorded_by_role: Mapped[str] = mapped_column(String(32))
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(EncryptedText("consent_records.note"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -89,7 +89,8 @@ class PrepFlag(Base):
     source: Mapped[str] = mapped_column(String(20))  # answer | keyword | concern
     question_id: Mapped[str | None] = mapped_column(String(40))
     category: Mapped[str | None] = mapped_column(String(40))
-    text: Mapped[str | None] = mapped_column(Text)  # a concern in the person's own words
+    # A concern in the person's own words.
+    text: Mapped[str | None] = mapped_column(EncryptedText("prep_flags.text"))
     raised_by: Mapped[int | None] = mapped_column(BigInteger)
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

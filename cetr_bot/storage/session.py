@@ -19,6 +19,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from cetr_bot.storage import encrypted
+from cetr_bot.storage.encrypted import KeyRing
+
 ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS = ROOT / "migrations"
 # pg_advisory_xact_lock key for upgrades ("cetr" in ASCII): a second `db upgrade`
@@ -30,12 +33,24 @@ class SchemaNotCurrent(Exception):
     """The database schema is not the one this code needs, and we may not migrate it."""
 
 
-class Database:
-    """One engine and its session factory."""
+_default_ring: KeyRing | None = None
 
-    def __init__(self, url: str) -> None:
+
+def set_default_key_ring(ring: KeyRing | None) -> None:
+    """The ring for a Database made without one (the tests' and benchmarks' key)."""
+    global _default_ring
+    _default_ring = ring
+
+
+class Database:
+    """One engine and its session factory; the key ring encrypts its free-text columns."""
+
+    def __init__(self, url: str, keys: KeyRing | None = None) -> None:
         self.url = url
         self.engine: AsyncEngine = _make_engine(url)
+        ring = keys or _default_ring
+        if ring is not None:  # without one, encrypted columns refuse to read or write
+            encrypted.install(self.engine.sync_engine.dialect, ring)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @asynccontextmanager
