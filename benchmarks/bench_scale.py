@@ -3,10 +3,12 @@ button presses round-robin over them (a load balancer) and then redelivering som
 to another process. Reports updates/s with one process and with two, and how many
 duplicates were handled (must be 0: each press answered once, each redelivery dropped).
 
-The "reminders" section is left for the global-pacing figures (5,000 due reminders by two
-processes: lost, duplicates, the busiest second, two to one chat within a second).
+The "reminders" section: due reminders (5,000 by default) dispatched by two worker
+processes on the same PostgreSQL with the shared pacer (bench_pacer.two_processes): lost,
+duplicates, 429s, the busiest second and the closest two sends to one chat, all in the
+sandbox's own timestamps.
 
-    python benchmarks/bench_scale.py [--updates 2000] [--redeliver 200] [--json]
+    python benchmarks/bench_scale.py [--updates 2000] [--redeliver 200] [--reminders 5000] [--json]
 
 Two processes need PostgreSQL: BENCH_DATABASE_URL (or TEST_DATABASE_URL) names a server
 database to use (it is emptied); without one only the one-process figure is measured, on
@@ -30,6 +32,10 @@ from sqlalchemy import text  # noqa: E402
 
 from cetr_bot.sandbox import start_sandbox  # noqa: E402
 from cetr_bot.storage.session import Database  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_pacer import two_processes as two_processes_send  # noqa: E402
+
 from tests.web.processes import (  # noqa: E402
     BotProcess,
     answers,
@@ -97,7 +103,9 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             "updates_per_second_two": two["updates_per_second"] if two else None,
             "duplicates_handled": (two or one)["duplicates_handled"],
         },
-        "reminders": None,  # the global pacing figures go here
+        "reminders": (
+            await two_processes_send(url, args.reminders) if url and args.reminders else None
+        ),
     }
 
 
@@ -105,6 +113,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--updates", type=int, default=2000)
     parser.add_argument("--redeliver", type=int, default=200)
+    parser.add_argument("--reminders", type=int, default=5000, help="0: skip (PostgreSQL only)")
     parser.add_argument("--json", action="store_true", help="one JSON object on the last line")
     args = parser.parse_args()
     figures = asyncio.run(main_async(args))
@@ -112,7 +121,9 @@ def main() -> int:
         print(json.dumps(figures))
     else:
         print(json.dumps(figures, indent=2))
-    return 0 if figures["updates"]["duplicates_handled"] == 0 else 1
+    reminders = figures["reminders"] or {"lost": 0, "duplicates": 0}
+    clean = reminders["lost"] == 0 and reminders["duplicates"] == 0
+    return 0 if figures["updates"]["duplicates_handled"] == 0 and clean else 1
 
 
 if __name__ == "__main__":
