@@ -10,6 +10,7 @@ from cetr_bot.storage import (
     models_reminders,
     models_teams,
     models_updates,
+    models_web,
 )
 from cetr_bot.storage.models import Base
 
@@ -24,4 +25,5 @@ __all__ = [
     "models_reminders",
     "models_teams",
     "models_updates",
+    "models_web",
 ]
