@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from cetr_bot import web_links
-from cetr_bot.services import actions, pack, reviews, web_access, web_reads
+from cetr_bot.services import actions, dsr, pack, reviews, web_access, web_reads
 from cetr_bot.services.context import Actor, Services
 from cetr_bot.services.errors import Invalid, ServiceError
 from cetr_bot.text import Texts
@@ -158,6 +158,12 @@ class Pages:
         answers = await web_reads.young_person_feedback(self.svc, actor, review_id)
         return self.html("feedback", review_id=review_id, answers=answers)
 
+    async def register(self, request: web.Request, actor: Actor) -> web.StreamResponse:
+        if "id" in request.match_info:
+            entry = await dsr.show_entry(self.svc, actor, _id(request))
+            return self.html("register_entry", v=entry)
+        return self.html("register", reg=await dsr.register(self.svc, actor))
+
     async def pack_page(self, request: web.Request, actor: Actor) -> web.StreamResponse:
         try:
             current = await pack.pack_for(self.svc, actor, review_id=_id(request))
@@ -279,6 +285,8 @@ def register(app: web.Application, ctx: WebContext) -> None:
     }
     for page, view in views.items():
         app.router.add_get(paths[page], pages.page(view))
+    app.router.add_get(paths[Page.REGISTER], pages.page(pages.register))
+    app.router.add_get(paths[Page.REGISTER] + "/{id}", pages.page(pages.register))
     app.router.add_get(paths[Page.PACK] + ".pdf", pages.page(pages.pack_pdf))
     app.router.add_post(AUTH_PATH, pages.mini_app_auth)
     app.router.add_post(SIGN_OUT_PATH, pages.sign_out)

@@ -46,6 +46,10 @@ async def test_pages_carry_a_strict_policy_and_refuse_cross_site_posts(
         assert pack.status_code == 200
         # The pack's own inline style is allowed by its hash, nothing else inline.
         assert "'sha256-" in pack.headers["Content-Security-Policy"]
+        pdf = await http.get(path(Page.PACK, review_id) + ".pdf", headers=jar, timeout=60)
+        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+        assert "attachment" in pdf.headers["Content-Disposition"]
+        assert (await http.get(path(Page.PACK, review_id) + ".pdf")).status_code == 401
         out = await http.post("/app/signout", headers={**jar, **evil})
         assert out.status_code == 403
         assert await web_access.actor_for(svc, token) == Actor(COORDINATOR_ID)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -13,9 +13,9 @@ from urllib.parse import quote, urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from cetr_bot.domain import ReviewType, Role
+from cetr_bot.domain import Rag, ReviewType, Role
 from cetr_bot.sandbox import Sandbox, SandboxClient
-from cetr_bot.services import consent, reviews, teams
+from cetr_bot.services import consent, dsr, reviews, teams
 from cetr_bot.services.context import Services
 from cetr_bot.storage.models import AuditEvent
 from cetr_bot.storage.models_web import SignInLink, WebSession
@@ -47,6 +47,9 @@ async def world(svc: Services, client: SandboxClient) -> World:
     await join_as(svc, client, Role.FAMILY, FAMILY, review_id=review_id, first_name="Jo")
     await consent.record_best_interests(
         svc, CLI, review_id=review_id, reason="Agreed at the planning meeting"
+    )
+    await dsr.add_entry(
+        svc, CLI, ref="YP-0099", date_of_birth=date(2011, 5, 1), rag=Rag.RED, reason="Crisis"
     )
     await teams.add_team(svc, CLI, "North")
     await teams.add_coordinator(svc, CLI, telegram_user_id=NORTH, team="North")
@@ -216,9 +219,14 @@ async def test_the_panel_reads_the_pack_and_the_family_cannot(
     assert "Download PDF" in chair.text
     assert chair.scroll_width <= PHONE["width"]
     assert origins(chair.requests) == {site.url}
-    (family,) = await browser.run(
-        lambda b: _mini_app(b, url, init_data(sandbox.token, FAMILY, now))
+    rid = world.review_id
+    then = [path(Page.ANSWERS, rid), path(Page.FEEDBACK, rid), path(Page.DASHBOARD)]
+    family, answers, feedback, home = await browser.run(
+        lambda b: _mini_app(b, url, init_data(sandbox.token, FAMILY, now), then=then)
     )
+    assert answers.status == 200 and answers.h1 == f"Your answers for review #{rid}"
+    assert feedback.status == 403  # the young person's, not the family's
+    assert home.status == 200 and home.h1 == "Your reviews" and "panel pack" not in home.text
     assert family.status == 403
     assert family.h1 == "This page is not available to you"
     assert "YP-0042" not in family.text
@@ -341,6 +349,8 @@ def _print_and_axe(chromium: Any, url: str, data: str, pages: list[str]) -> dict
                     if v["impact"] in ("serious", "critical")
                 ],
                 "width": page.evaluate("document.documentElement.scrollWidth"),
+                "status": _status(page),
+                "text": page.inner_text("body"),
             }
             page.emulate_media(media="print")
             found[where]["bar"] = page.evaluate(
@@ -366,12 +376,17 @@ async def test_pages_print_fit_a_phone_and_pass_axe(
         path(Page.ACTIONS, rid),
         path(Page.AUDIT, rid),
         path(Page.FLAGS, rid),
+        path(Page.REGISTER),
+        path(Page.REGISTER, 1),
     ]
     found = await browser.run(
         lambda b: _print_and_axe(b, site.url + path(Page.DASHBOARD), data, pages)
     )
     for where, seen in found.items():
+        assert seen["status"] == 200, where
         assert seen["violations"] == [], where
         assert seen["width"] <= PHONE["width"], where
         assert seen["bar"] == "none", where  # the print stylesheet applies
         assert seen["pdf"].startswith(b"%PDF") and len(seen["pdf"]) > 1000, where
+    assert "YP-0099" in found[path(Page.REGISTER)]["text"]
+    assert "Crisis" in found[path(Page.REGISTER, 1)]["text"]
