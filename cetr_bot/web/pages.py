@@ -223,7 +223,9 @@ class Pages:
         outcome = await web_access.redeem_link(self.svc, request.match_info["token"])
         if isinstance(outcome, str):
             return self._link_refused(outcome)
-        response = web.HTTPSeeOther(web_links.path(web_links.Page.DASHBOARD))
+        response = web.Response(
+            status=303, headers={"Location": web_links.path(web_links.Page.DASHBOARD)}
+        )
         self.set_cookie(response, outcome)
         return response
 
