@@ -40,14 +40,15 @@ async def compose_row(
         ask = keyboards.young_person_feedback(texts)
         via = deliver(svc.settings, Content.FEEDBACK, row.review_id or 0)
         if via.url is not None:
-            return _link(texts, row, via.url, "web/feedback_for_young_person", easy=True, then=ask)
+            page = "links/feedback_for_young_person"
+            return _link(texts, row, via.url, page, easy=True, then=ask)
         return Outgoing(
             texts.render("ypfeedback/for_young_person", answers=found), ask, protect_content=True
         )
     if row.kind == ReminderKind.YP_QUESTION:
         via = deliver(svc.settings, Content.FEEDBACK, row.review_id or 0)
         if via.url is not None:
-            return _link(texts, row, via.url, "web/yp_question", review_id=row.review_id)
+            return _link(texts, row, via.url, "links/yp_question", review_id=row.review_id)
         return Outgoing(
             texts.render(
                 "ypfeedback/question_for_coordinator",
@@ -165,7 +166,7 @@ async def _pack(svc: Services, texts: Texts, session: AsyncSession, row: Reminde
             texts,
             row,
             via.url,
-            "web/pack",
+            "links/pack",
             content=Content.PACK,
             review_id=current.review_id,
             version=current.version,

@@ -97,3 +97,11 @@ async def _answers(
             )
         )
     return result
+
+
+async def answers_of(
+    svc: Services, session: AsyncSession, review_id: int, participant_ids: set[int]
+) -> list[ParticipantAnswers]:
+    """Only these participants' answers (a person reading their own back)."""
+    everyone = await _answers(svc, session, review_id, submitted_only=False)
+    return [p for p in everyone if p.participant_id in participant_ids]

@@ -11,6 +11,7 @@ from cetr_bot.storage import (
     models_retention,
     models_teams,
     models_updates,
+    models_web,
 )
 from cetr_bot.storage.models import Base
 
@@ -26,4 +27,5 @@ __all__ = [
     "models_retention",
     "models_teams",
     "models_updates",
+    "models_web",
 ]

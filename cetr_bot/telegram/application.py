@@ -35,6 +35,7 @@ from cetr_bot.telegram.handlers import (
     pack,
     preparation,
     review_feedback,
+    web_signin,
 )
 from cetr_bot.telegram.menus import EVERYONE_COMMANDS, set_coordinator_menu
 from cetr_bot.telegram.replies import guarded
@@ -59,6 +60,7 @@ CAPABILITIES = (
     admin,
     deputies,
     dsr,
+    web_signin,
 )
 
 # Typed text (not a command) goes to the first of these that takes it. A guided flow

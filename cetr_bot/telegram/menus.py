@@ -24,6 +24,7 @@ EVERYONE_COMMANDS = (
     "consent",
     "concern",
     "cancel",
+    "web",
 )
 COORDINATOR_COMMANDS = (
     "newreview",

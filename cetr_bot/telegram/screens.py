@@ -114,7 +114,7 @@ async def _summary(update: Update, context: Context, screen: Screen) -> None:
         await say_page(
             update,
             context,
-            "web/answers",
+            "links/answers",
             Content.ANSWERS,
             via.url,
             easy=screen.easy_read,

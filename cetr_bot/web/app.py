@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from cetr_bot.web import health, middleware, prometheus, webhook
+from cetr_bot.web import health, middleware, pages, prometheus, webhook
 from cetr_bot.web.context import CONTEXT, WebContext
 
 # Route modules, each with register(app, ctx).
@@ -15,6 +15,7 @@ ROUTES: tuple[Callable[[web.Application, WebContext], None], ...] = (
     health.register,
     prometheus.register,
     webhook.register,
+    pages.register,
 )
 
 

@@ -98,7 +98,7 @@ async def read_flag_button(update: Update, context: Context, pressed: ReadFlag) 
         await say_page(
             update,
             context,
-            "web/flag",
+            "links/flag",
             Content.FLAG,
             via.url,
             kind=detail.line.kind,

@@ -189,7 +189,7 @@ async def _send_detail(update: Update, context: Context, review_id: int) -> None
     detail = await reviews.review_detail(services(context), actor_of(update), review_id)
     via = delivery(context, Content.REVIEW, review_id)
     if via.url is not None:
-        await say_page(update, context, "web/review", Content.REVIEW, via.url, detail=detail)
+        await say_page(update, context, "links/review", Content.REVIEW, via.url, detail=detail)
         return
     await say(update, context, "coordinator/review", detail=detail, protect=via.protect_content)
 

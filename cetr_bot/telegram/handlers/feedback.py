@@ -52,7 +52,7 @@ async def feedback_command(update: Update, context: Context) -> None:
             await say_page(
                 update,
                 context,
-                "web/feedback_from_young_person",
+                "links/feedback_from_young_person",
                 Content.FEEDBACK,
                 via.url,
                 review_id=review_id,

@@ -43,7 +43,7 @@ async def send_pack(update: Update, context: Context, current: pack.Pack) -> Non
         await say_page(
             update,
             context,
-            "web/pack",
+            "links/pack",
             Content.PACK,
             via.url,
             review_id=current.review_id,

@@ -75,7 +75,7 @@ async def my_feedback(update: Update, context: Context) -> None:
         await say_page(
             update,
             context,
-            "web/feedback_for_young_person",
+            "links/feedback_for_young_person",
             Content.FEEDBACK,
             via.url,
             easy=True,
