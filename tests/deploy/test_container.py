@@ -16,7 +16,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = Path(__file__).with_name("compose-spec.json")
-SECRET_WORDS = ("TOKEN", "SECRET", "PASSWORD", "DATABASE_URL", "REDIS_URL")
+SECRET_WORDS = ("TOKEN", "SECRET", "PASSWORD", "DATABASE_URL", "REDIS_URL", "KEYS")
 
 
 @pytest.fixture(scope="module")
@@ -132,3 +132,14 @@ def test_the_image_gets_what_the_code_needs_and_no_secrets():
     for needed in ("cetr_bot", "messages", "migrations", "assets", "pyproject.toml"):
         assert needed in copied and needed not in ignored
     assert {".env", ".git", ".venv", "secrets", "*.db"} <= set(ignored)
+
+
+def test_every_process_shares_one_key_ring_and_refuses_to_run_without_it(compose):
+    """Each replica making its own local key file could not read the others' rows."""
+    for name in ("bot-1", "bot-2", "migrate"):
+        env = compose["services"][name]["environment"]
+        assert env["ENVIRONMENT"] == "production", name
+        assert env["DATA_ENCRYPTION_KEYS_FILE"] == "/run/secrets/data_keys", name
+        assert "data_keys" in compose["services"][name]["secrets"], name
+    caddy = (ROOT / "deploy" / "Caddyfile").read_text()
+    assert "/app/*" in caddy and "/signin/*" in caddy  # the web companion is served too

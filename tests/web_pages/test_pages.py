@@ -3,7 +3,9 @@ open what, nothing fetched from another origin, phone width, print, and axe-core
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -31,6 +33,15 @@ CHAIR, FAMILY, STRANGER, NORTH = 2004, 2001, 4444, 3001
 PHONE = {"width": 390, "height": 844}
 AXE = Path(__import__("axe_playwright_python").__file__).with_name("axe.min.js")
 DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+# UPDATE_SCREENSHOTS=1 rewrites the README's screenshots; otherwise a test run leaves the
+# tracked files alone (a shot is still taken, into a temporary file, so that path is tested).
+UPDATE_SCREENSHOTS = os.environ.get("UPDATE_SCREENSHOTS") == "1"
+
+
+def screenshot_path(name: str) -> Path:
+    if UPDATE_SCREENSHOTS:
+        return DOCS_IMG / name
+    return Path(tempfile.mkdtemp(prefix="cetr-shot-")) / name
 
 
 @dataclass
@@ -146,7 +157,7 @@ async def test_mini_app_with_valid_init_data_shows_the_dashboard(
     data = init_data(sandbox.token, COORDINATOR_ID, now_s(clock) - 30)
     url = site.url + path(Page.DASHBOARD)
     DOCS_IMG.mkdir(parents=True, exist_ok=True)
-    shot = DOCS_IMG / "dashboard.png"
+    shot = screenshot_path("dashboard.png")
     then = [path(Page.REVIEW, world.review_id), path(Page.ACTIONS, world.review_id)]
     then += [path(Page.AUDIT, world.review_id), path(Page.FLAGS, world.review_id)]
     dash, review, actions, audit, flags = await browser.run(
@@ -210,7 +221,7 @@ async def test_the_panel_reads_the_pack_and_the_family_cannot(
 ) -> None:
     now = now_s(clock)
     url = site.url + path(Page.PACK, world.review_id)
-    shot = DOCS_IMG / "pack.png"
+    shot = screenshot_path("pack.png")
     (chair,) = await browser.run(
         lambda b: _mini_app(b, url, init_data(sandbox.token, CHAIR, now), shot=shot)
     )
