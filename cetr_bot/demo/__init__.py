@@ -155,11 +155,12 @@ async def run_demo(workdir: Path | None = None) -> int:
 
 async def _later_parts(ctx: DemoContext) -> None:
     """Each capability adds its part of the story in its own module."""
-    from cetr_bot.demo import follow_up, preparation, reminders
+    from cetr_bot.demo import follow_up, preparation, register, reminders
 
     await preparation.play(ctx)
     await reminders.play(ctx)
     await follow_up.play(ctx)
+    await register.play(ctx)
 
 
 async def _scenario(ctx: DemoContext) -> None:
