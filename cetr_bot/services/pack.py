@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cetr_bot.domain import PANEL_ROLES, PrepStatus, ReminderKind, ReviewType, Role
@@ -396,15 +397,28 @@ async def record_sent(
     if last is not None and last.fingerprint == current.fingerprint:
         current.version = last.version
     else:
-        session.add(
-            PackVersion(
-                review_id=current.review_id,
-                version=current.version,
-                fingerprint=current.fingerprint,
-                sent_at=svc.now(),
+        try:
+            # Copies to several people are composed at once, each in its own transaction:
+            # on PostgreSQL another may record this same version first (the unique key).
+            async with session.begin_nested():
+                session.add(
+                    PackVersion(
+                        review_id=current.review_id,
+                        version=current.version,
+                        fingerprint=current.fingerprint,
+                        sent_at=svc.now(),
+                    )
+                )
+        except IntegrityError:
+            recorded = await session.scalar(
+                select(PackVersion).where(
+                    PackVersion.review_id == current.review_id,
+                    PackVersion.fingerprint == current.fingerprint,
+                )
             )
-        )
-        await session.flush()
+            if recorded is None:
+                raise
+            current.version = recorded.version
     audit(
         session,
         "pack_sent",

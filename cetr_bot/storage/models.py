@@ -172,7 +172,7 @@ class AuditEvent(Base):
     kind: Mapped[str] = mapped_column(String(40))
     # Who: the actor's Telegram id (None: the operator or the system) and in what capacity.
     telegram_user_id: Mapped[int | None] = mapped_column(BigInteger)
-    actor_role: Mapped[str | None] = mapped_column(String(16))
+    actor_role: Mapped[str | None] = mapped_column(String(32))
     # Whose data or which review.
     review_id: Mapped[int | None] = mapped_column(Integer, index=True)
     person_id: Mapped[int | None] = mapped_column(Integer, index=True)

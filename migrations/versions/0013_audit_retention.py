@@ -68,7 +68,7 @@ BACKFILL_CLOSED = [
 
 def upgrade() -> None:
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("actor_role", sa.String(length=16), nullable=True))
+        batch_op.add_column(sa.Column("actor_role", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("person_id", sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f("ix_audit_events_review_id"), ["review_id"])
         batch_op.create_index(batch_op.f("ix_audit_events_person_id"), ["person_id"])
