@@ -19,11 +19,12 @@ id they acted under: the accountability record the law lets a controller keep
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, delete, false, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cetr_bot.domain import ReminderKind, ReminderStatus, Role
@@ -417,15 +418,11 @@ async def _scrub(
         ),
         (
             "reminders",
-            update(reminders)
-            .where(to_them)
-            .values(payload={}, chat_id=0, last_error=None),
+            update(reminders).where(to_them).values(payload={}, chat_id=0, last_error=None),
         ),
         (
             "digest_preferences",
-            delete(t("digest_preferences")).where(
-                t("digest_preferences").c.person_id == person_id
-            ),
+            delete(t("digest_preferences")).where(t("digest_preferences").c.person_id == person_id),
         ),
     ]
     for name in DELETE_ON_ERASE:
@@ -443,7 +440,10 @@ async def _scrub(
         )
     counts: dict[str, int] = {}
     for name, statement in changes:
-        result = await session.execute(statement.execution_options(synchronize_session=False))
+        result = cast(
+            CursorResult[Any],
+            await session.execute(statement.execution_options(synchronize_session=False)),
+        )
         if result.rowcount:
             counts[name] = counts.get(name, 0) + int(result.rowcount)
     return counts
@@ -574,34 +574,33 @@ async def decide(svc: Services, actor: Actor, request_id: int, *, approve: bool)
         if req.status != "pending":
             raise Invalid("request_decided", request_id=request_id, status=req.status)
         young = await is_young_person(session, req.person_id)
-        base = {"request_id": req.id, "kind": req.kind, "person_id": req.person_id}
+        base = Decision(req.id, req.kind, req.person_id, outcome="", young_person=young)
         req.decided_at, req.decided_by = svc.now(), actor.telegram_user_id
         if not approve:
             req.status = "declined"
             audit(session, "data_request_declined", actor=actor, person_id=req.person_id,
                   role=staff_role(actor), request_id=req.id)  # fmt: skip
-            return Decision(**base, outcome="declined", young_person=young)
+            return replace(base, outcome="declined")
         if req.kind == EXPORT:
             req.status = "approved"
             await _queue_copy(svc, session, req)
             audit(session, "data_request_approved", actor=actor, person_id=req.person_id,
                   role=staff_role(actor), request_id=req.id)  # fmt: skip
-            return Decision(**base, outcome="sent", young_person=young)
+            return replace(base, outcome="sent")
         held = await holds_on(session, req.person_id)
         if held:
             req.status = "refused"
             audit(session, "erasure_refused", actor=actor, person_id=req.person_id,
                   role=staff_role(actor), request_id=req.id, on_hold=held)  # fmt: skip
-            return Decision(**base, outcome="on_hold", on_hold=tuple(held), young_person=young)
+            return replace(base, outcome="on_hold", on_hold=tuple(held))
         req.status = "approved"
         req.done_at = svc.now()
         await session.flush()
         done = await _erase(svc, session, actor, req.person_id, f"request {req.id}")
-        return Decision(
-            **base,
+        return replace(
+            base,
             outcome="already" if done.already else "erased",
             former_chat_id=done.former_chat_id,
-            young_person=young,
         )
 
 
