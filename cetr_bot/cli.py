@@ -16,8 +16,18 @@ from typing import Any, NoReturn
 from cetr_bot import logging_setup
 from cetr_bot.config import ConfigError, Settings, load_settings
 from cetr_bot.domain import DsrBasis, Rag, Role, parse_recorded_type, parse_review_type, parse_role
+from cetr_bot.notifications import data_compose
 from cetr_bot.parsing import parse_date, parse_local_datetime
-from cetr_bot.services import actions, audit_trail, dsr, invitations, retention, reviews, teams
+from cetr_bot.services import (
+    actions,
+    audit_trail,
+    dsr,
+    invitations,
+    retention,
+    reviews,
+    subject_access,
+    teams,
+)
 from cetr_bot.services.context import Actor, Services
 from cetr_bot.services.errors import ServiceError
 from cetr_bot.storage import encrypted, keys
@@ -88,6 +98,25 @@ def _governance_parsers(sub: Any) -> None:
     )
     retention.add_argument(
         "--dry-run", action="store_true", help="list what the next run would remove; change nothing"
+    )
+    export = sub.add_parser(
+        "export",
+        help="write everything held about a person (subject access): FILE.json and FILE.html",
+    )
+    export.add_argument("--person", type=int, required=True, help="the person's id (P12: 12)")
+    export.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="FILE: writes FILE.json and FILE.html (FILE.json or FILE.html: that one only)",
+    )
+    erase = sub.add_parser(
+        "erase",
+        help="erase a person's data (names, words, Telegram ids); refused under a legal hold",
+    )
+    erase.add_argument("--person", type=int, required=True, help="the person's id (P12: 12)")
+    erase.add_argument(
+        "--reason", required=True, help="why (kept in the audit trail): never the person's name"
     )
 
 
@@ -263,6 +292,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         "admin": lambda svc, texts: _admin(svc, texts, args),
         "audit": lambda svc, texts: _audit(svc, texts, args),
         "retention": lambda svc, texts: _retention(svc, texts, args),
+        "export": lambda svc, texts: _export(svc, texts, args),
+        "erase": lambda svc, texts: _erase(svc, texts, args),
         "keys": lambda svc, texts: _rotate(svc, texts, args.batch),
     }
     return asyncio.run(_with_services(settings, handlers[args.command]))
@@ -444,6 +475,31 @@ async def _retention(svc: Services, texts: Texts, args: argparse.Namespace) -> i
     else:
         result = await retention.run(svc, CLI)
     print(texts.plain("governance/retention", plan=result))
+    return 0
+
+
+def _export_paths(output: str) -> list[Path]:
+    path = Path(output)
+    if path.suffix.lower() in (".json", ".html"):
+        return [path]
+    return [path.with_name(path.name + ".json"), path.with_name(path.name + ".html")]
+
+
+async def _export(svc: Services, texts: Texts, args: argparse.Namespace) -> int:
+    found = await subject_access.export_person(svc, CLI, args.person)
+    paths = _export_paths(args.output)
+    for path in paths:
+        if path.suffix.lower() == ".json":
+            path.write_text(found.to_json() + "\n", encoding="utf-8")
+        else:
+            path.write_text(data_compose.export_page(texts, found), encoding="utf-8")
+    print(texts.plain("mydata/exported", export=found, paths=[str(p) for p in paths]))
+    return 0
+
+
+async def _erase(svc: Services, texts: Texts, args: argparse.Namespace) -> int:
+    erasure = await subject_access.erase_person(svc, CLI, args.person, reason=args.reason)
+    print(texts.plain("mydata/erased", erasure=erasure))
     return 0
 
 

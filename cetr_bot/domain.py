@@ -121,6 +121,10 @@ class ReminderKind(StrEnum):
     COORD_JOINED = "coord_joined"  # someone joined (payload: participant_id)
     COORD_DEPUTY_LINK = "coord_deputy_link"  # a deputy or supporter link was made
     COORD_PACK_ASKED = "coord_pack_asked"  # a panel member asked for a held-back pack
+    # A person asked for a copy of their data or to be forgotten: approve (payload: request_id).
+    COORD_DATA_REQUEST = "coord_data_request"
+    # The approved copy of a person's data, to them, as a protected document.
+    DATA_EXPORT = "data_export"
     # To the admins: many bad invite tokens at once.
     ADMIN_BAD_TOKENS = "admin_bad_tokens"
     # The Dynamic Support Register (to the coordinators of the entry's team).

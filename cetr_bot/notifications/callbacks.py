@@ -134,6 +134,23 @@ class ApproveDeputy(OneId):
 
 
 @dataclass(frozen=True)
+class DecideDataRequest:
+    """dq:<request>:<yes|no> (a person's /mydata or /forgetme, the coordinator decides)."""
+
+    request_id: int
+    choice: YesNo
+    PREFIX: ClassVar[str] = "dq"
+
+    def pack(self) -> str:
+        return join(self.PREFIX, self.request_id, self.choice)
+
+    @classmethod
+    def parse(cls, data: str) -> Self:
+        request_id, choice = split(data, cls.PREFIX, 2)
+        return cls(number(request_id), one_of(choice, YES_NO))
+
+
+@dataclass(frozen=True)
 class SendFeedback:
     """yf:<review>:send"""
 

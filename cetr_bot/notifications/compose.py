@@ -24,7 +24,7 @@ from cetr_bot.domain import (
     ReviewType,
     Role,
 )
-from cetr_bot.notifications import dsr_compose, follow_up_compose, notices_compose
+from cetr_bot.notifications import data_compose, dsr_compose, follow_up_compose, notices_compose
 from cetr_bot.notifications.keyboards import rsvp_keyboard
 from cetr_bot.scheduling import calendar, follow_up
 from cetr_bot.scheduling import planner as p
@@ -184,6 +184,8 @@ async def _one(
 ) -> Composed:
     if row.kind in dsr_compose.KINDS:
         return await dsr_compose.compose_row(svc, texts, state.session, row, now)
+    if row.kind in data_compose.KINDS:
+        return await data_compose.compose_row(svc, texts, state.session, row, now)
     if row.kind in follow_up.KINDS:
         return await follow_up_compose.compose_row(svc, texts, state.session, row, now)
     if row.kind in notices_compose.TEMPLATES:

@@ -16,6 +16,7 @@ from cetr_bot.notifications.callbacks import (
     ApproveDeputy,
     AskFeedback,
     CancelReview,
+    DecideDataRequest,
     DsrButton,
     DsrVerb,
     FeedbackAnswer,
@@ -178,6 +179,23 @@ def approve_deputy(texts: Texts, participant_id: int) -> InlineKeyboardMarkup:
     """The coordinator lets a panel deputy read the papers (re-checked on the press)."""
     label = texts.label("buttons.approve", id=participant_id)
     return grid([InlineKeyboardButton(label, callback_data=ApproveDeputy(participant_id).pack())])
+
+
+def decide_data_request(texts: Texts, request_id: int, kind: str) -> InlineKeyboardMarkup:
+    """Approve or decline a person's request for their data or for erasure."""
+    return grid(
+        [
+            InlineKeyboardButton(
+                texts.label(f"buttons.data_{kind}_yes", id=request_id),
+                callback_data=DecideDataRequest(request_id, "yes").pack(),
+            ),
+            InlineKeyboardButton(
+                texts.label("buttons.data_no", id=request_id),
+                callback_data=DecideDataRequest(request_id, "no").pack(),
+            ),
+        ],
+        width=2,
+    )
 
 
 # --- attendance: `at:<participant id>:<choice>` ------------------------------------

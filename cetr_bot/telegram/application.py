@@ -32,6 +32,7 @@ from cetr_bot.telegram.handlers import (
     dsr,
     feedback,
     gate,
+    my_data,
     pack,
     preparation,
     review_feedback,
@@ -61,6 +62,7 @@ CAPABILITIES = (
     deputies,
     dsr,
     web_signin,
+    my_data,
 )
 
 # Typed text (not a command) goes to the first of these that takes it. A guided flow

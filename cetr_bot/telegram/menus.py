@@ -23,6 +23,8 @@ EVERYONE_COMMANDS = (
     "myfeedback",
     "consent",
     "concern",
+    "mydata",
+    "forgetme",
     "cancel",
     "web",
 )
