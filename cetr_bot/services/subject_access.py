@@ -71,13 +71,22 @@ TELEGRAM_ID_COLUMNS: dict[tuple[str, str], str] = {
     ("dsr_changes", "by"): "they changed a register entry",
     ("recorded_reviews", "recorded_by"): "they recorded a meeting held elsewhere",
     ("data_requests", "decided_by"): "they decided a data request",
+    ("sign_in_links", "telegram_user_id"): "a web companion sign-in link made for them",
+    ("web_sessions", "telegram_user_id"): "their web companion sessions",
 }
 # Integer columns of that width that are not people.
 NOT_TELEGRAM_IDS: dict[tuple[str, str], str] = {
     ("processed_updates", "update_id"): "Telegram's update counter, not a person",
 }
 # Rows removed outright on erasure (nothing in them is worth keeping without the person).
-DELETE_ON_ERASE = ("pending_inputs", "start_attempts", "team_members", "admins")
+DELETE_ON_ERASE = (
+    "pending_inputs",
+    "start_attempts",
+    "team_members",
+    "admins",
+    "sign_in_links",  # and the web companion signs them out
+    "web_sessions",
+)
 # Never shown in a copy: secrets of the system, not data about the person.
 NOT_EXPORTED = {("invitations", "token_hash"), ("reminders", "claim_token")}
 
