@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 import uuid
@@ -114,6 +115,7 @@ class Dispatcher:
         self._idle = asyncio.Event()
         self._idle.set()
         self.stopping = False  # set on SIGTERM: rows not yet started are given back
+        self._turns: dict[int, asyncio.Event] = {}  # per chat: the latest send's "gone out"
         self._recovered_at = 0.0
 
     async def tick(
@@ -341,9 +343,22 @@ class Dispatcher:
             if self.stopping:
                 break
             await in_flight.acquire()
-            task = asyncio.create_task(self._deliver(bot, row, report, now, in_flight))
+            # One chat's messages go out in the order they were picked: each send's request
+            # waits until the one before it to that chat has gone out (or come to nothing),
+            # so a slow check cannot let a later message overtake an earlier one.
+            before = self._turns.get(row.chat_id)
+            turn = self._turns[row.chat_id] = asyncio.Event()
+            task = asyncio.create_task(
+                self._deliver(bot, row, report, now, in_flight, (before, turn))
+            )
             sends.add(task)
             task.add_done_callback(sends.discard)
+            task.add_done_callback(functools.partial(self._end_turn, row.chat_id, turn))
+
+    def _end_turn(self, chat_id: int, turn: asyncio.Event, _task: object) -> None:
+        turn.set()
+        if self._turns.get(chat_id) is turn:
+            del self._turns[chat_id]
 
     async def _check(self, row: Reminder, now: datetime | None) -> Outgoing | Skip | None:
         """The moment of truth, in one short transaction: still ours and not withdrawn?
@@ -386,7 +401,9 @@ class Dispatcher:
         report: TickReport,
         now: datetime | None,
         in_flight: asyncio.Semaphore,
+        turns: tuple[asyncio.Event | None, asyncio.Event | None] = (None, None),
     ) -> None:
+        before, mine = turns
         try:
             plan = await self._check(row, now)
             if plan is None:
@@ -399,7 +416,11 @@ class Dispatcher:
                 # Telegram's limits, measured as the request goes out. The slot was
                 # reserved before the check, so this waits only when a slow check let
                 # two sends bunch up: it widens the in-flight moment only then.
+                if before is not None:
+                    await before.wait()
                 await self.pacer.issue(row.chat_id)
+                if mine is not None:
+                    mine.set()  # this chat's next message may go now
                 await send(bot, row.chat_id, plan)
                 outcome = delivery.Outcome(delivery.Result.SENT)
             except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded
