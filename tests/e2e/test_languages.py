@@ -8,7 +8,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from cetr_bot.domain import Role
+from cetr_bot.services import feedback
 from cetr_bot.storage.models import Person
+from cetr_bot.storage.models_preparation import PrepAnswer
 from tests.helpers import add_review, invite, join
 from tests.reminders.helpers import notices_done, tick
 
@@ -85,3 +87,41 @@ async def test_the_menu_is_published_in_each_language(bot, client, svc):
     described = {c["command"]: c["description"] for c in menus[polish[0]]}
     assert described["language"] == "Wybierz język"
     assert described["help"] != "What this bot does"
+
+
+async def test_a_polish_young_person_prepares_in_polish_and_answers_mean_the_same(bot, client, svc):
+    review_id = await add_review(svc)
+    created = await invite(svc, review_id, Role.YOUNG_PERSON)
+    user = client.user(2002, first_name="Kuba", language_code="pl")
+    greeting = await join(user, created.token)
+    start = f"pr:go:{created.participant_id}"
+    while not any(start in m.callback_data.values() for m in greeting):
+        greeting += await user.wait_for(1, timeout=10)
+    [first] = await user.tap(start)
+    while consent := [d for d in first.callback_data.values() if d.startswith("pr:cs:")]:
+        assert "Czy" in first.plain  # the consent questions, in Polish too
+        [first] = await user.tap(next(d for d in consent if ":yes:" in d))
+    assert "Co lubisz robić?" in first.plain  # the Polish bank, same question
+    [second] = await user.ask("Piłka nożna")
+    assert "Co jest dla ciebie ważne?" in second.plain
+    [third] = await user.ask("Moja mama")
+    assert "🗣️ Powiedz mi to" in third.button_labels  # option labels translated
+    await user.tap("🗣️ Powiedz mi to")
+    async with svc.db.transaction() as session:
+        stored = {
+            a.question_id: (a.kind, a.value)
+            for a in await session.scalars(
+                select(PrepAnswer).where(PrepAnswer.participant_id == created.participant_id)
+            )
+        }
+    assert stored["talk_how"] == ("option", "say")  # the value, whatever the language
+    assert stored["like_doing"] == ("text", "Piłka nożna")
+
+
+async def test_a_polish_feedback_question_keeps_its_values():
+    english, polish = feedback.questions(), feedback.questions("pl")
+    assert [q.id for q in polish] == [q.id for q in english]
+    assert [[v for v, _ in q.options] for q in polish] == [
+        [v for v, _ in q.options] for q in english
+    ]
+    assert [q.text for q in polish] != [q.text for q in english]
