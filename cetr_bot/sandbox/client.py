@@ -19,6 +19,9 @@ from .html_check import strip_html
 __all__ = ["SandboxClient", "SandboxRequestError", "SandboxUser", "SentMessage"]
 
 Button = tuple[str, str]  # (visible text, callback_data or url)
+# How long a simulated user waits for the bot's answer. A wait ends as soon as the answer
+# is there, so this only matters on a loaded machine (a PDF pack under CI load took >5 s).
+WAIT_SECONDS = 15.0
 
 
 class SandboxRequestError(AssertionError):
@@ -342,7 +345,7 @@ class SandboxUser:
         self,
         text: str,
         count: int = 1,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = WAIT_SECONDS,  # noqa: ASYNC109
         *,
         include_edits: bool = False,
     ) -> list[SentMessage]:
@@ -354,7 +357,7 @@ class SandboxUser:
         self,
         label: str,
         count: int = 1,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = WAIT_SECONDS,  # noqa: ASYNC109
         *,
         message: SentMessage | None = None,
         include_edits: bool = False,
@@ -367,7 +370,7 @@ class SandboxUser:
     async def wait_for(
         self,
         count: int = 1,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = WAIT_SECONDS,  # noqa: ASYNC109
         *,
         include_edits: bool = False,
     ) -> list[SentMessage]:
