@@ -33,6 +33,7 @@ from cetr_bot.telegram.handlers import (
     feedback,
     gate,
     my_data,
+    needs,
     pack,
     preparation,
     review_feedback,
@@ -63,6 +64,7 @@ CAPABILITIES = (
     dsr,
     web_signin,
     my_data,
+    needs,
 )
 
 # Typed text (not a command) goes to the first of these that takes it. A guided flow
@@ -76,6 +78,7 @@ TEXT_ROUTES = (
     coordinator.typed_text,
     actions.typed_text,
     review_feedback.typed_text,
+    needs.typed_text,
     feedback.typed_text,
     preparation.typed_text,
 )

@@ -25,6 +25,8 @@ EVERYONE_COMMANDS = (
     "concern",
     "mydata",
     "forgetme",
+    "needs",
+    "questions",
     "cancel",
     "web",
 )
