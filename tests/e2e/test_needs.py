@@ -142,7 +142,7 @@ async def test_the_interpreter_reminder_and_the_large_print_pack(bot, client, sv
     # Large print: the coordinator's own pack, and the flag in it.
     [screen] = await mum.ask("/needs")
     await mum.tap("▫️ large print", message=screen)
-    [doc, _pdf] = await coord.ask(f"/pack {review_id}", count=2)
+    [doc, _pdf] = await coord.ask(f"/pack {review_id}", count=2, timeout=60)
     html = (await client.document(COORDINATOR_ID, doc.message_id)).decode()
     assert 'id="needs"' in html and "large print" in html
     assert "font-size: 16pt" not in html  # the coordinator did not ask for large print
@@ -151,7 +151,7 @@ async def test_the_interpreter_reminder_and_the_large_print_pack(bot, client, sv
         session.add(coordinator)
         await session.flush()
         session.add(CommunicationNeed(person_id=coordinator.id, need=Need.LARGE_PRINT))
-    [doc, _pdf] = await coord.ask(f"/pack {review_id}", count=2)
+    [doc, _pdf] = await coord.ask(f"/pack {review_id}", count=2, timeout=60)
     assert "In large print" in doc.plain
     html = (await client.document(COORDINATOR_ID, doc.message_id)).decode()
     assert "font-size: 16pt" in html and 'class="large-print"' in html
