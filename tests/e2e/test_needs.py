@@ -16,8 +16,8 @@ from cetr_bot.services import needs, subject_access
 from cetr_bot.storage.models import Person
 from cetr_bot.storage.models_needs import CommunicationNeed
 from tests.conftest import COORDINATOR_ID
-from tests.helpers import CLI, add_review, invite, join
 from tests.governance.conftest import do, env  # noqa: F401
+from tests.helpers import CLI, add_review, invite, join
 from tests.reminders.conftest import extra_settings, settings  # noqa: F401
 from tests.reminders.helpers import pending, tick
 
@@ -157,7 +157,7 @@ async def test_the_interpreter_reminder_and_the_large_print_pack(bot, client, sv
     assert "font-size: 16pt" in html and 'class="large-print"' in html
 
 
-def test_cli_sets_and_shows_needs(env, capsys, do):
+def test_cli_sets_and_shows_needs(env, capsys, do):  # noqa: F811 (fixtures imported above)
     async def seed(svc):
         review_id = await add_review(svc)
         from tests.governance.helpers import join_review
