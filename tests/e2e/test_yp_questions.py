@@ -151,3 +151,24 @@ async def test_erasure_and_retention_remove_the_words(bot, client, svc):
     await subject_access.erase_person(svc, CLI, person_id, reason="asked")
     async with svc.db.transaction() as session:
         assert set(await session.scalars(select(FeedbackQuestion.body))) == {""}
+
+
+async def test_retention_removes_the_thread_and_the_needs(bot, client, svc):
+    from cetr_bot.services import needs, retention
+    from cetr_bot.storage.models_needs import CommunicationNeed
+
+    review_id, coord, sam = await _feedback_sent(svc, bot, client)
+    [copy] = await _ask(svc, bot, sam, coord)
+    await coord.tap("↩️ Reply to the young person", message=copy)
+    await coord.ask(ANSWER)
+    [screen] = await sam.ask("/needs")
+    await sam.tap("▫️ 🔍 Big letters", message=screen)
+    await actions.mark_report_sent(svc, CLI, review_id=review_id)
+    svc.clock.advance(days=367)  # type: ignore[attr-defined]
+    plan = await retention.plan(svc, CLI)
+    assert plan.totals.get("question_texts") == 2
+    await retention.run(svc, CLI)
+    async with svc.db.transaction() as session:
+        assert set(await session.scalars(select(FeedbackQuestion.body))) == {""}
+        assert list(await session.scalars(select(CommunicationNeed))) == []
+        assert not await needs.large_print_for_user(session, SAM)
