@@ -15,7 +15,16 @@ from typing import Any, NoReturn
 
 from cetr_bot import logging_setup
 from cetr_bot.config import ConfigError, Settings, load_settings
-from cetr_bot.domain import DsrBasis, Rag, Role, parse_recorded_type, parse_review_type, parse_role
+from cetr_bot.domain import (
+    DsrBasis,
+    Need,
+    Rag,
+    Role,
+    parse_need,
+    parse_recorded_type,
+    parse_review_type,
+    parse_role,
+)
 from cetr_bot.notifications import data_compose
 from cetr_bot.parsing import parse_date, parse_local_datetime
 from cetr_bot.services import (
@@ -23,6 +32,7 @@ from cetr_bot.services import (
     audit_trail,
     dsr,
     invitations,
+    needs,
     retention,
     reviews,
     subject_access,
@@ -82,6 +92,7 @@ def build_parser() -> Parser:
         "--for", dest="for_participant", type=int, help="only if this participant may read it"
     )
     _governance_parsers(sub)
+    _needs_parsers(sub)
     return parser
 
 
@@ -118,6 +129,49 @@ def _governance_parsers(sub: Any) -> None:
     erase.add_argument(
         "--reason", required=True, help="why (kept in the audit trail): never the person's name"
     )
+
+
+def _needs_parsers(sub: Any) -> None:
+    needs_ = sub.add_parser("needs", help="a person's communication needs (easy-read, BSL...)")
+    needs_sub = needs_.add_subparsers(dest="needs_command", required=True, parser_class=Parser)
+    names = ", ".join(n.value.replace("_", "-") for n in Need)
+    put = needs_sub.add_parser("set", help="record needs for a person")
+    put.add_argument("--person", type=int, required=True, help="the person's id (P12: 12)")
+    put.add_argument(
+        "--need",
+        action="append",
+        default=[],
+        metavar="NEED[=WORDS]",
+        help=f"one of {names}; interpreter=LANGUAGE, times=WHEN (repeat for more)",
+    )
+    put.add_argument("--remove", action="append", default=[], metavar="NEED", help="take one off")
+    put.add_argument("--clear", action="store_true", help="take off every need not given")
+    show = needs_sub.add_parser("show", help="a person's recorded needs")
+    show.add_argument("--person", type=int, required=True, help="the person's id (P12: 12)")
+
+
+def _need_arg(text: str) -> tuple[Need, str | None]:
+    name, _, words = text.partition("=")
+    need = parse_need(name)
+    if need is None:
+        raise UsageError(
+            f"cetr-bot: unknown need {name!r}; one of: "
+            + ", ".join(n.value.replace("_", "-") for n in Need)
+        )
+    return need, words.strip() or None
+
+
+async def _needs(svc: Services, texts: Texts, args: argparse.Namespace) -> int:
+    if args.needs_command == "show":
+        found = await needs.for_person(svc, CLI, args.person)
+    else:
+        add = dict(_need_arg(n) for n in args.need)
+        remove = {_need_arg(n)[0] for n in args.remove}
+        found = await needs.set_for_person(
+            svc, CLI, args.person, add=add, remove=remove, clear=args.clear
+        )
+    print(texts.plain("needs/cli", person_id=args.person, lines=found))
+    return 0
 
 
 def _action_parsers(sub: Any) -> None:
@@ -294,6 +348,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         "retention": lambda svc, texts: _retention(svc, texts, args),
         "export": lambda svc, texts: _export(svc, texts, args),
         "erase": lambda svc, texts: _erase(svc, texts, args),
+        "needs": lambda svc, texts: _needs(svc, texts, args),
         "keys": lambda svc, texts: _rotate(svc, texts, args.batch),
     }
     return asyncio.run(_with_services(settings, handlers[args.command]))

@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     rsvp_nudge_days: list[int] = Field(default_factory=lambda: [7, 2])
     preparation_nudge_days: list[int] = Field(default_factory=lambda: [7, 2])
     coordinator_summary_days: list[int] = Field(default_factory=lambda: [7, 2])
+    # Someone in the review needs an interpreter: remind the coordinators to book one.
+    interpreter_reminder_days: list[int] = Field(default_factory=lambda: [7, 1])
     book_ahead_weeks: int = Field(4, ge=0, le=26)
     review_duration_minutes: int = Field(120, ge=15, le=600)
     calendar_domain: str = "cetr-bot.invalid"

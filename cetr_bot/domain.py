@@ -116,11 +116,14 @@ class ReminderKind(StrEnum):
     FEEDBACK_ASK = "feedback_ask"  # to the young person: tell us how it went
     YP_FEEDBACK = "yp_feedback"  # what the review found, to the young person (easy-read)
     YP_QUESTION = "yp_question"  # the young person's question, to the coordinators
+    YP_ANSWER = "yp_answer"  # a coordinator's answer to that question, to the young person
     PACK = "pack"  # the panel pack, to the panel and the coordinators (or "held back")
     # Notes to the coordinators of a review's team.
     COORD_JOINED = "coord_joined"  # someone joined (payload: participant_id)
     COORD_DEPUTY_LINK = "coord_deputy_link"  # a deputy or supporter link was made
     COORD_PACK_ASKED = "coord_pack_asked"  # a panel member asked for a held-back pack
+    # Someone in the review needs an interpreter (BSL or a spoken language): book one.
+    COORD_INTERPRETER = "coord_interpreter"
     # A person asked for a copy of their data or to be forgotten: approve (payload: request_id).
     COORD_DATA_REQUEST = "coord_data_request"
     # The approved copy of a person's data, to them, as a protected document.
@@ -133,6 +136,30 @@ class ReminderKind(StrEnum):
     DSR_VISIT = "dsr_visit"  # placed out of area: the commissioner's visit is due
     DSR_ADULT_SOON = "dsr_adult_soon"  # 18 in six months: adult CTRs will apply
     DSR_MONTHLY = "dsr_monthly"  # the month's register summary
+
+
+class Need(StrEnum):
+    """A communication need (the Accessible Information Standard): what a person asked for."""
+
+    EASY_READ = "easy_read"
+    LARGE_PRINT = "large_print"
+    AUDIO = "audio"  # audio, or voice notes
+    BSL = "bsl"  # a British Sign Language interpreter
+    INTERPRETER = "interpreter"  # a spoken language interpreter (detail: which language)
+    READER = "reader"  # someone to help them read
+    TIMES = "times"  # times that suit them (detail: free text)
+
+
+# Needs that come with words of their own (the language, the times).
+NEEDS_WITH_DETAIL = frozenset({Need.INTERPRETER, Need.TIMES})
+# Needs the coordinator must book someone for before the meeting.
+INTERPRETER_NEEDS = frozenset({Need.BSL, Need.INTERPRETER})
+
+
+def parse_need(text: str) -> Need | None:
+    """A need as typed at the command line: "easy-read", "easy_read", "BSL"."""
+    wanted = text.strip().lower().replace("-", "_").replace(" ", "_")
+    return next((n for n in Need if n.value == wanted), None)
 
 
 class Answer(StrEnum):

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import astuple, dataclass
 from typing import ClassVar, Literal, Self, TypeGuard, TypeVar
 
-from cetr_bot.domain import Role, parse_role
+from cetr_bot.domain import Need, Role, parse_role
 from cetr_bot.parsing import parse_id
 from cetr_bot.services.errors import Invalid
 from cetr_bot.text import languages
@@ -182,6 +182,50 @@ class AskFeedback:
         if not data.startswith(cls.PREFIX + SEP):
             raise stale()
         return cls()
+
+
+@dataclass(frozen=True)
+class ReplyQuestion(OneId):
+    """yr:<question> (a coordinator answers the young person's question)."""
+
+    question_id: int
+    PREFIX: ClassVar[str] = "yr"
+
+
+# --- communication needs ------------------------------------------------------------------
+
+NeedChoice = Literal[
+    "show", "easy_read", "large_print", "audio", "bsl", "interpreter", "reader", "times"
+]
+NEED_CHOICES: tuple[NeedChoice, ...] = (
+    "show",
+    "easy_read",
+    "large_print",
+    "audio",
+    "bsl",
+    "interpreter",
+    "reader",
+    "times",
+)
+assert set(NEED_CHOICES[1:]) == {n.value for n in Need}
+
+
+@dataclass(frozen=True)
+class NeedButton:
+    """nd:<participant>:<show|need>; participant 0: the person pressing it (their own
+    needs). A coordinator's press names the participant they record for."""
+
+    participant_id: int
+    choice: NeedChoice
+    PREFIX: ClassVar[str] = "nd"
+
+    def pack(self) -> str:
+        return join(self.PREFIX, self.participant_id, self.choice)
+
+    @classmethod
+    def parse(cls, data: str) -> Self:
+        pid, choice = split(data, cls.PREFIX, 2)
+        return cls(0 if pid == "0" else number(pid), one_of(choice, NEED_CHOICES))
 
 
 # --- the coordinator's review buttons --------------------------------------------------

@@ -29,7 +29,7 @@ from cetr_bot.notifications.keyboards import rsvp_keyboard
 from cetr_bot.scheduling import calendar, follow_up
 from cetr_bot.scheduling import planner as p
 from cetr_bot.scheduling.outgoing import Composed, Outgoing, Skip
-from cetr_bot.services import people
+from cetr_bot.services import needs, people
 from cetr_bot.services.context import Services
 from cetr_bot.services.question_bank import has_questions
 from cetr_bot.storage.coordinators import team_scope
@@ -199,6 +199,8 @@ async def _one(
         return await _participant(texts, state, row, now)
     if row.kind == ReminderKind.COORD_ATTENDANCE:
         return await _coordinator_summary(texts, state, row, now)
+    if row.kind == ReminderKind.COORD_INTERPRETER:
+        return await _interpreter(texts, state, row, now)
     if row.kind in p.NOTICE_KINDS:
         return await _calendar_notice(svc, texts, state, row, now)
     if row.kind in p.BOOKING_KINDS:
@@ -208,6 +210,26 @@ async def _one(
     if row.kind == ReminderKind.ADMIN_BAD_TOKENS:
         return Outgoing(texts.render(f"reminders/{row.kind}", **row.payload))
     return Skip(ReminderStatus.SKIPPED, f"unknown kind {row.kind}")
+
+
+async def _interpreter(texts: Texts, state: _State, row: Reminder, now: datetime) -> Composed:
+    """Who needs an interpreter, worked out now: nobody any more, nothing is sent."""
+    review = await state.review(row.review_id)
+    problem = _ahead(review, now)
+    if problem or review is None:
+        return problem or Skip(ReminderStatus.SKIPPED, "review gone")
+    needed = await needs.interpreters_for_review(state.session, review.id)
+    if not needed:
+        return Skip(ReminderStatus.SKIPPED, "no interpreter needed")
+    return Outgoing(
+        texts.render(
+            "reminders/coord_interpreter",
+            review_id=review.id,
+            at=review.scheduled_at,
+            days_left=_days_left(texts, review, now),
+            needed=needed,
+        )
+    )
 
 
 def _ahead(review: Review | None, now: datetime) -> Skip | None:

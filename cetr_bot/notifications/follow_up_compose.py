@@ -13,7 +13,7 @@ from cetr_bot.notifications import keyboards
 from cetr_bot.notifications.delivery_policy import Content, deliver, is_private_chat
 from cetr_bot.scheduling import follow_up as f
 from cetr_bot.scheduling.outgoing import Composed, Outgoing, Skip
-from cetr_bot.services import actions, consent, feedback, review_feedback
+from cetr_bot.services import actions, consent, feedback, needs, review_feedback, yp_questions
 from cetr_bot.services import pack as packs
 from cetr_bot.services.context import Services
 from cetr_bot.storage.models import Participant, Person
@@ -46,17 +46,9 @@ async def compose_row(
             texts.render("ypfeedback/for_young_person", answers=found), ask, protect_content=True
         )
     if row.kind == ReminderKind.YP_QUESTION:
-        via = deliver(svc.settings, Content.FEEDBACK, row.review_id or 0)
-        if via.url is not None:
-            return _link(texts, row, via.url, "links/yp_question", review_id=row.review_id)
-        return Outgoing(
-            texts.render(
-                "ypfeedback/question_for_coordinator",
-                review_id=row.review_id,
-                text=row.payload.get("text", ""),
-            ),
-            protect_content=True,
-        )
+        return await _yp_question(svc, texts, session, row)
+    if row.kind == ReminderKind.YP_ANSWER:
+        return await _yp_answer(svc, texts, session, row)
     action = await session.get(Action, int(row.payload.get("action_id", 0)))
     if action is None:
         return Skip(ReminderStatus.SKIPPED, "action gone")
@@ -85,6 +77,53 @@ async def compose_row(
     return Outgoing(
         texts.render(template, a=view, days=days),
         keyboards.action_owner(texts, view.id, view.version),
+    )
+
+
+async def _yp_question(
+    svc: Services, texts: Texts, session: AsyncSession, row: Reminder
+) -> Composed:
+    """The young person's question, to a coordinator, with the Reply button."""
+    question_id = row.payload.get("question_id")
+    reply = None
+    if question_id is not None:
+        found = await yp_questions.message_for_sending(session, int(question_id))
+        if found is None:
+            return Skip(ReminderStatus.SKIPPED, "question removed")
+        text, reply = found.text, keyboards.reply_question(texts, found.id)
+    else:  # a row planned before questions were rows: its words are in the payload
+        text = str(row.payload.get("text", ""))
+    via = deliver(svc.settings, Content.FEEDBACK, row.review_id or 0)
+    if via.url is not None:
+        return _link(texts, row, via.url, "links/yp_question", then=reply, review_id=row.review_id)
+    return Outgoing(
+        texts.render("ypfeedback/question_for_coordinator", review_id=row.review_id, text=text),
+        reply,
+        protect_content=True,
+    )
+
+
+async def _yp_answer(svc: Services, texts: Texts, session: AsyncSession, row: Reminder) -> Composed:
+    """A coordinator's answer, to the young person: discreet with a web companion."""
+    answer = await yp_questions.message_for_sending(session, int(row.payload.get("answer_id", 0)))
+    if answer is None or answer.reply_to_id is None:
+        return Skip(ReminderStatus.SKIPPED, "answer removed")
+    question = await yp_questions.message_for_sending(session, answer.reply_to_id)
+    place = await session.get(Participant, row.participant_id or 0)
+    if place is None or place.removed_at is not None:
+        return Skip(ReminderStatus.SKIPPED, "no longer in the review")
+    ask = keyboards.young_person_feedback(texts)
+    via = deliver(svc.settings, Content.FEEDBACK, row.review_id or 0)
+    if via.url is not None:
+        return _link(texts, row, via.url, "links/yp_answer", easy=True, then=ask)
+    return Outgoing(
+        texts.render(
+            "ypfeedback/answer_for_young_person",
+            question=question.text if question else "",
+            answer=answer.text,
+        ),
+        ask,
+        protect_content=True,
     )
 
 
@@ -174,9 +213,14 @@ async def _pack(svc: Services, texts: Texts, session: AsyncSession, row: Reminde
             review_id=current.review_id,
             version=current.version,
         )
+    large = (
+        await needs.wants_large_print(session, row.person_id)
+        if row.person_id is not None
+        else await needs.large_print_for_user(session, row.chat_id)
+    )
     return Outgoing(
-        texts.render("pack/caption", pack=current),
-        document=packs.render(texts, current).encode(),
+        texts.render("pack/caption", pack=current, large_print=large),
+        document=packs.render(texts, current, large_print=large).encode(),
         filename=packs.filename(current),
         protect_content=via.protect_content,
     )

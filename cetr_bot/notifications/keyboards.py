@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
-from cetr_bot.domain import Answer, ReviewType, Role
+from cetr_bot.domain import Answer, Need, ReviewType, Role
 from cetr_bot.notifications import delivery_policy
 from cetr_bot.notifications.callbacks import (
     DSR_ARGS,
@@ -21,8 +21,10 @@ from cetr_bot.notifications.callbacks import (
     DsrVerb,
     FeedbackAnswer,
     Invite,
+    NeedButton,
     NewReview,
     OwnerVerb,
+    ReplyQuestion,
     Rsvp,
     RsvpCode,
     SendFeedback,
@@ -160,6 +162,54 @@ def young_person_feedback(texts: Texts) -> InlineKeyboardMarkup:
             InlineKeyboardButton(
                 texts.label("yp_feedback_buttons.ask"), callback_data=AskFeedback().pack()
             )
+        ]
+    )
+
+
+def reply_question(texts: Texts, question_id: int) -> InlineKeyboardMarkup:
+    """On the coordinator's copy of the young person's question."""
+    return grid(
+        [
+            InlineKeyboardButton(
+                texts.label("yp_feedback_buttons.reply"),
+                callback_data=ReplyQuestion(question_id).pack(),
+            )
+        ]
+    )
+
+
+def needs_choices(
+    texts: Texts, participant_id: int, on: Iterable[Need], *, easy: bool
+) -> InlineKeyboardMarkup:
+    """The /needs screen: one button per need, ticked when recorded (a press toggles)."""
+    recorded = set(on)
+    section = "needs_easy" if easy else "needs"
+    return grid(
+        [
+            InlineKeyboardButton(
+                texts.label(
+                    "needs_buttons.choice",
+                    on=need in recorded,
+                    name=texts.label(f"{section}.{need}"),
+                ),
+                callback_data=NeedButton(participant_id, need.value).pack(),
+            )
+            for need in Need
+        ]
+    )
+
+
+def needs_people(
+    texts: Texts, people: Iterable[tuple[int, str, str | None]]
+) -> InlineKeyboardMarkup:
+    """A coordinator picks whose needs to record: (participant id, role, name)."""
+    return grid(
+        [
+            InlineKeyboardButton(
+                texts.label("needs_buttons.person", role=texts.role(role), name=name, id=pid),
+                callback_data=NeedButton(pid, "show").pack(),
+            )
+            for pid, role, name in people
         ]
     )
 

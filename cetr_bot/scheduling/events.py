@@ -40,9 +40,9 @@ class ReminderPlanner:
         await follow_up.plan_yp_feedback(svc, session, review_id)
 
     async def question_asked(
-        self, svc: Services, session: AsyncSession, review_id: int, text: str
+        self, svc: Services, session: AsyncSession, review_id: int, question_id: int
     ) -> None:
-        await follow_up.plan_yp_question(svc, session, review_id, text)
+        await follow_up.plan_yp_question(svc, session, review_id, question_id)
 
     async def dsr_changed(
         self, svc: Services, session: AsyncSession, young_person_id: int, *, reason: str

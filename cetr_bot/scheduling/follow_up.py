@@ -39,6 +39,7 @@ KINDS = frozenset(
         ReminderKind.PACK,
         ReminderKind.YP_FEEDBACK,
         ReminderKind.YP_QUESTION,
+        ReminderKind.YP_ANSWER,
         *ACTION_KINDS,
         *FOLLOW_UP_KINDS,
     }
@@ -438,18 +439,20 @@ async def plan_yp_feedback(svc: Services, session: AsyncSession, review_id: int)
     )
 
 
-async def plan_yp_question(svc: Services, session: AsyncSession, review_id: int, text: str) -> None:
-    stamp = svc.now().strftime("%Y%m%d%H%M%S%f")
+async def plan_yp_question(
+    svc: Services, session: AsyncSession, review_id: int, question_id: int
+) -> None:
+    """A copy of the question to each coordinator (its words stay in its own row)."""
     await _add_once(
         session,
         [
             p.Wanted(
-                key=f"{ReminderKind.YP_QUESTION}:r{review_id}:{stamp}:c{chat}",
+                key=f"{ReminderKind.YP_QUESTION}:r{review_id}:q{question_id}:c{chat}",
                 kind=ReminderKind.YP_QUESTION,
                 due=svc.now(),
                 chat_id=chat,
                 review_id=review_id,
-                payload={"text": text},
+                payload={"question_id": question_id},
             )
             for chat in await coordinator_chats(svc.settings, session, review_id=review_id)
         ],

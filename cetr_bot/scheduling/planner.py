@@ -34,6 +34,7 @@ from cetr_bot.domain import (
 from cetr_bot.dsr_rules import Check, next_inpatient_cetr
 from cetr_bot.rules import PastReview, YoungPersonFacts, next_review_due
 from cetr_bot.scheduling.timeline import days_before, local_at, out_of_quiet_hours
+from cetr_bot.services import needs
 from cetr_bot.services.context import Services
 from cetr_bot.services.question_bank import has_questions
 from cetr_bot.storage.coordinators import coordinator_chats, team_chats
@@ -48,6 +49,7 @@ PLANNED_KINDS = (
     ReminderKind.RSVP_NUDGE,
     ReminderKind.PREP_NUDGE,
     ReminderKind.COORD_ATTENDANCE,
+    ReminderKind.COORD_INTERPRETER,
 )
 # Of one participant, and the changes that concern one participant only (an RSVP may
 # change the coordinators' summary too: True).
@@ -64,6 +66,7 @@ COORDINATOR_KINDS = frozenset(
         ReminderKind.BOOK_NEXT,
         ReminderKind.NEXT_OVERDUE,
         ReminderKind.COORD_UNREACHABLE,
+        ReminderKind.COORD_INTERPRETER,
     }
 )
 
@@ -93,6 +96,7 @@ class ReviewState:
     progress: dict[int, str]
     anything_missing: bool
     coordinators: list[int] = field(default_factory=list)  # of the review's team
+    interpreters_needed: bool = False  # someone in it needs a BSL or language interpreter
 
 
 async def plan_review(
@@ -195,6 +199,7 @@ async def review_state(svc: Services, session: AsyncSession, review: Review) -> 
         progress=await preparation.progress_for_review(session, review.id, has_questions),
         anything_missing=found.anything_missing,
         coordinators=await coordinator_chats(svc.settings, session, review_id=review.id),
+        interpreters_needed=bool(await needs.interpreters_for_review(session, review.id)),
     )
 
 
@@ -257,6 +262,8 @@ def wanted_for_review(svc: Services, state: ReviewState, now: datetime) -> list[
         wanted += _participant_reminders(svc, review, participant, person, answer, progress)
     if state.anything_missing:
         wanted += _coordinator_summaries(svc, review, state.coordinators)
+    if state.interpreters_needed:
+        wanted += _interpreter_reminders(svc, review, state.coordinators)
     # A reminder pushed past the start by quiet hours is no use.
     return [w for w in wanted if w.due < review.scheduled_at]
 
@@ -318,6 +325,24 @@ def _coordinator_summaries(svc: Services, review: Review, chats: list[int]) -> l
             payload={"days": days},
         )
         for days in s.coordinator_summary_days
+        for chat in chats
+    ]
+
+
+def _interpreter_reminders(svc: Services, review: Review, chats: list[int]) -> list[Wanted]:
+    """Book the interpreter: some days before, and again the day before (who needs one is
+    worked out again when it is sent)."""
+    s = svc.settings
+    return [
+        Wanted(
+            key=f"{ReminderKind.COORD_INTERPRETER}:{days}d:r{review.id}:s{review.sequence}:c{chat}",
+            kind=ReminderKind.COORD_INTERPRETER,
+            due=out_of_quiet_hours(_before(svc, review, days), s),
+            chat_id=chat,
+            review_id=review.id,
+            payload={"days": days},
+        )
+        for days in s.interpreter_reminder_days
         for chat in chats
     ]
 

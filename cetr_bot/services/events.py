@@ -45,9 +45,9 @@ class Planner(Protocol):
         ...
 
     async def question_asked(
-        self, svc: Services, session: AsyncSession, review_id: int, text: str
+        self, svc: Services, session: AsyncSession, review_id: int, question_id: int
     ) -> None:
-        """The young person asked the coordinators something."""
+        """The young person asked the coordinators something (a feedback_questions row)."""
         ...
 
     async def dsr_changed(
@@ -105,8 +105,10 @@ async def feedback_sent(svc: Services, session: AsyncSession, review_id: int) ->
     await planner_of(svc).feedback_sent(svc, session, review_id)
 
 
-async def question_asked(svc: Services, session: AsyncSession, review_id: int, text: str) -> None:
-    await planner_of(svc).question_asked(svc, session, review_id, text)
+async def question_asked(
+    svc: Services, session: AsyncSession, review_id: int, question_id: int
+) -> None:
+    await planner_of(svc).question_asked(svc, session, review_id, question_id)
 
 
 async def dsr_changed(

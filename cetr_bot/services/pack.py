@@ -28,6 +28,7 @@ from cetr_bot.services import (
     actions,
     consent,
     deputies,
+    needs,
     notices,
     pack_pdf,
     preparation,
@@ -103,6 +104,8 @@ class Pack:
     missing_roles: list[Role]
     previous_sent_at: datetime | None = None
     fingerprint: str = field(default="")
+    # Communication needs of the people taking part (role, needs), in attendee order.
+    needs: list[tuple[Role, list[Any]]] = field(default_factory=list)
 
 
 # Who may read a review's pack: the one rule, for /pack, the scheduled send and any view.
@@ -277,6 +280,8 @@ async def build(svc: Services, session: AsyncSession, review_id: int) -> Pack:
         ],
         missing_roles=_missing_roles(review, attendees),
     )
+    found = await needs.needs_for_review(session, review_id)
+    pack.needs = [(a.role, found[a.participant_id]) for a in attendees if a.participant_id in found]
     pack.fingerprint = fingerprint(pack)
     pack.previous_sent_at = history.last_sent_at
     if pack.fingerprint == history.last_fingerprint:
@@ -442,13 +447,15 @@ def fingerprint(pack: Pack) -> str:
         repr(pack.sections),
         repr([(f.kind, f.at, f.text) for f in pack.flags]),
         repr(pack.last_actions),
+        *([repr(pack.needs)] if pack.needs else []),  # none: the fingerprint as before
     ]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
-def render(texts: Texts, pack: Pack) -> str:
-    """The pack as one self-contained HTML document (autoescaped)."""
-    return texts.env.get_template("pack/pack.html").render(pack=pack)
+def render(texts: Texts, pack: Pack, *, large_print: bool = False) -> str:
+    """The pack as one self-contained HTML document (autoescaped); `large_print` for a
+    reader who asked for it (bigger type on screen, in print and in the PDF)."""
+    return texts.env.get_template("pack/pack.html").render(pack=pack, large_print=large_print)
 
 
 def filename(pack: Pack, suffix: str = "html") -> str:

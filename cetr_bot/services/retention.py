@@ -1,5 +1,6 @@
 """Retention: `RETENTION_MONTHS` after a review closed, its free text goes (answers typed
-or spoken, the young person's feedback, action texts and updates, flags' words, consent
+or spoken, the young person's feedback and their questions about it with the answers,
+action texts and updates, flags' words, consent
 notes, pack fingerprints, reminder payloads, the venue), and so do the names and Telegram
 ids of the people with no other review that keeps its data. Counts stay (review_counts)
 for reporting. What is due is decided by `cetr_bot.retention_rules`; the removal runs in
@@ -32,6 +33,7 @@ from cetr_bot.services.errors import Invalid, NotFound
 from cetr_bot.storage.models import Participant, PendingInput, Person, Review, StartAttempt
 from cetr_bot.storage.models_actions import Action, ActionUpdate, DigestPreference, ReviewFollowUp
 from cetr_bot.storage.models_feedback import FeedbackAnswer, ReviewFeedback
+from cetr_bot.storage.models_needs import CommunicationNeed, FeedbackQuestion
 from cetr_bot.storage.models_pack import PackVersion
 from cetr_bot.storage.models_preparation import ConsentRecord, PrepAnswer, PrepFlag
 from cetr_bot.storage.models_reminders import Reminder
@@ -121,6 +123,9 @@ async def removable(session: AsyncSession, review_id: int) -> dict[str, int]:
         ),
         "feedback_written": select(n).where(
             ReviewFeedback.review_id == review_id, ReviewFeedback.written_by.is_not(None)
+        ),
+        "question_texts": select(n).where(
+            FeedbackQuestion.review_id == review_id, FeedbackQuestion.body != ""
         ),
         "action_texts": select(n).where(Action.review_id == review_id, Action.what != ""),
         "action_updates": select(n).where(
@@ -297,6 +302,9 @@ async def _remove_review(
         update(ReviewFeedback)
         .where(ReviewFeedback.review_id == review_id)
         .values(answers={}, written_by=None),
+        update(FeedbackQuestion)
+        .where(FeedbackQuestion.review_id == review_id)
+        .values(body="", written_by=None),
         update(Action).where(Action.review_id == review_id).values(what="", created_by=None),
         update(ActionUpdate)
         .where(ActionUpdate.action_id.in_(actions))
@@ -336,6 +344,7 @@ async def _anonymise(session: AsyncSession, actor: Actor | None, person_id: int)
     await session.execute(delete(PendingInput).where(PendingInput.telegram_user_id == old))
     await session.execute(delete(StartAttempt).where(StartAttempt.telegram_user_id == old))
     await session.execute(delete(DigestPreference).where(DigestPreference.person_id == person_id))
+    await session.execute(delete(CommunicationNeed).where(CommunicationNeed.person_id == person_id))
     await session.execute(
         update(Reminder)
         .where(Reminder.person_id == person_id)

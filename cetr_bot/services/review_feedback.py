@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cetr_bot.domain import ReviewStatus, Role
-from cetr_bot.services import deputies, events, flows
+from cetr_bot.services import deputies, events, flows, yp_questions
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid, NotAllowed, NotFound
 from cetr_bot.storage.models import Participant, Person, Review
@@ -180,17 +180,11 @@ async def start_question(svc: Services, actor: Actor) -> None:
 
 
 async def ask(svc: Services, actor: Actor, text: str) -> None:
-    """The young person's question goes to the coordinators (through the reminder rows)."""
+    """The young person's question goes to the coordinators (a row, then reminder rows)."""
     pending = await flows.current(svc, actor)
     if pending is None or pending.kind != ASK:
         raise Invalid("nothing_pending")
-    text = clean_text(text).strip()
-    if len(text) > MAX_TEXT:
-        raise Invalid("text_too_long", limit=MAX_TEXT)
-    if not text:
-        raise Invalid("update_empty")
     review_id = int(pending.data["review_id"])
     async with svc.db.transaction() as session:
-        audit(session, "yp_question", actor=actor, review_id=review_id)
-        await events.question_asked(svc, session, review_id, text)
+        await yp_questions.record_question(svc, session, actor, review_id, text)
     await flows.clear(svc, actor)

@@ -20,7 +20,15 @@ from cetr_bot.rules import (
     commissioner_body,
     required_roles,
 )
-from cetr_bot.services import deputies, preparation_reads, reminders, safeguarding, teams
+from cetr_bot.services import (
+    deputies,
+    needs,
+    preparation_reads,
+    reminders,
+    safeguarding,
+    teams,
+    yp_questions,
+)
 from cetr_bot.services.context import Actor, Services, audit, staff_role
 from cetr_bot.services.errors import Invalid, NotFound
 from cetr_bot.services.events import review_changed
@@ -70,6 +78,9 @@ class ReviewDetail:
     attendance: dict[int, str] = field(default_factory=dict)
     flags: list[Any] = field(default_factory=list)
     delivery_problems: list[Any] = field(default_factory=list)
+    # Communication needs by participant id; the young person's questions and answers.
+    needs: dict[int, list[Any]] = field(default_factory=dict)
+    questions: Any = None
 
 
 @dataclass(frozen=True)
@@ -375,6 +386,8 @@ async def review_detail(svc: Services, actor: Actor, review_id: int) -> ReviewDe
             attendance=await attendance.attendance_for_review(session, review.id),
             flags=await safeguarding.flags_for_review(svc, session, review.id),
             delivery_problems=await reminders.delivery_problems_for_review(svc, session, review.id),
+            needs=await needs.needs_for_review(session, review.id),
+            questions=await yp_questions.thread_of(session, review.id),
         )
 
 

@@ -65,6 +65,8 @@ TELEGRAM_ID_COLUMNS: dict[tuple[str, str], str] = {
     ("consent_records", "recorded_by"): "they recorded a consent decision",
     ("prep_flags", "raised_by"): "they raised a concern",
     ("review_feedback", "written_by"): "they wrote the feedback for a young person",
+    ("feedback_questions", "written_by"): "they asked about their feedback, or answered",
+    ("communication_needs", "recorded_by"): "they recorded someone's communication needs",
     ("review_follow_ups", "report_marked_by"): "they marked a report sent",
     ("data_holds", "held_by"): "they placed a legal hold",
     ("data_holds", "released_by"): "they released a legal hold",
@@ -183,6 +185,15 @@ async def collect(session: AsyncSession, person_id: int, now: datetime) -> Expor
         ),
         "attendance": t("attendance").c.participant_id.in_(mine),
         "feedback_answers": t("feedback_answers").c.participant_id.in_(mine),
+        # Their thread (as the young person), and the answers they wrote (as a coordinator).
+        "feedback_questions": or_(
+            t("feedback_questions").c.participant_id.in_(mine),
+            _same(t("feedback_questions"), "written_by", uid),
+        ),
+        "communication_needs": or_(
+            t("communication_needs").c.person_id == person_id,
+            _same(t("communication_needs"), "recorded_by", uid),
+        ),
         "actions": or_(
             t("actions").c.owner_participant_id.in_(mine), _same(t("actions"), "created_by", uid)
         ),
@@ -372,6 +383,18 @@ async def _scrub(
             update(t("feedback_answers"))
             .where(t("feedback_answers").c.participant_id.in_(mine))
             .values(value=""),
+        ),
+        (
+            "feedback_questions",  # the young person's thread: their words and the answers
+            update(t("feedback_questions"))
+            .where(t("feedback_questions").c.participant_id.in_(mine))
+            .values(body=""),
+        ),
+        (
+            "communication_needs",
+            delete(t("communication_needs")).where(
+                t("communication_needs").c.person_id == person_id
+            ),
         ),
         (
             "flag_texts",

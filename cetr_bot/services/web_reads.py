@@ -11,7 +11,15 @@ from typing import Any
 from sqlalchemy import select
 
 from cetr_bot.domain import ActionStatus, Role
-from cetr_bot.services import actions, deputies, pack, preparation_reads, reviews, safeguarding
+from cetr_bot.services import (
+    actions,
+    deputies,
+    pack,
+    preparation_reads,
+    reviews,
+    safeguarding,
+    yp_questions,
+)
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import NotAllowed, NotFound
 from cetr_bot.services.memberships import Membership, memberships
@@ -152,6 +160,23 @@ async def own_answers(
             raise NotAllowed("not_a_participant")
         audit(session, "own_answers_read", actor=actor, review_id=review_id)
         return await preparation_reads.answers_of(svc, session, review_id, {p.id for p in places})
+
+
+@dataclass(frozen=True)
+class FeedbackPage:
+    answers: dict[str, str]
+    thread: yp_questions.Thread
+    coordinator: bool  # a coordinator reading it (else the young person)
+
+
+async def feedback_page(svc: Services, actor: Actor, review_id: int) -> FeedbackPage:
+    """The feedback (as `young_person_feedback`) and the young person's questions about
+    it, with the answers: for the same two readers."""
+    answers = await young_person_feedback(svc, actor, review_id)
+    async with svc.db.transaction() as session:
+        coordinator = await svc.coordinates_review(session, actor, review_id)
+        thread = await yp_questions.thread_of(session, review_id)
+    return FeedbackPage(answers, thread, coordinator)
 
 
 async def young_person_feedback(svc: Services, actor: Actor, review_id: int) -> dict[str, str]:

@@ -34,6 +34,7 @@ from cetr_bot.telegram.handlers import (
     gate,
     language,
     my_data,
+    needs,
     pack,
     preparation,
     review_feedback,
@@ -65,6 +66,7 @@ CAPABILITIES = (
     web_signin,
     my_data,
     language,
+    needs,
 )
 
 # Typed text (not a command) goes to the first of these that takes it. A guided flow
@@ -78,6 +80,7 @@ TEXT_ROUTES = (
     coordinator.typed_text,
     actions.typed_text,
     review_feedback.typed_text,
+    needs.typed_text,
     feedback.typed_text,
     preparation.typed_text,
 )

@@ -27,6 +27,8 @@ EVERYONE_COMMANDS = (
     "concern",
     "mydata",
     "forgetme",
+    "needs",
+    "questions",
     "cancel",
     "language",
     "web",

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from cetr_bot import web_links
-from cetr_bot.services import actions, dsr, pack, reviews, web_access, web_reads
+from cetr_bot.services import actions, dsr, needs, pack, reviews, web_access, web_reads
 from cetr_bot.services.context import Actor, Services
 from cetr_bot.services.errors import Invalid, ServiceError
 from cetr_bot.text import Texts
@@ -155,8 +155,15 @@ class Pages:
 
     async def feedback(self, request: web.Request, actor: Actor) -> web.StreamResponse:
         review_id = _id(request)
-        answers = await web_reads.young_person_feedback(self.svc, actor, review_id)
-        return self.html("feedback", review_id=review_id, answers=answers)
+        found = await web_reads.feedback_page(self.svc, actor, review_id)
+        return self.html(
+            "feedback",
+            review_id=review_id,
+            answers=found.answers,
+            thread=found.thread,
+            coordinator=found.coordinator,
+            easy=not found.coordinator,
+        )
 
     async def register(self, request: web.Request, actor: Actor) -> web.StreamResponse:
         if "id" in request.match_info:
@@ -169,7 +176,8 @@ class Pages:
             current = await pack.pack_for(self.svc, actor, review_id=_id(request))
         except Invalid as held:  # held back (consent) or awaiting approval: say which
             return self.html("pack_held", 403, why=held.key)
-        body = pack.render(self.texts, current)
+        large = await needs.large_print_wanted(self.svc, actor)
+        body = pack.render(self.texts, current, large_print=large)
         bar = self.texts.env.get_template("web/_pack_bar.html").render(
             links=_Links(), review_id=current.review_id
         )
@@ -183,7 +191,9 @@ class Pages:
             current = await pack.pack_for(self.svc, actor, review_id=_id(request))
         except Invalid:
             return self.html("pack_held", 403, why="pack_held_back")
-        pdf = await asyncio.to_thread(pack.to_pdf, pack.render(self.texts, current))
+        large = await needs.large_print_wanted(self.svc, actor)
+        html = pack.render(self.texts, current, large_print=large)
+        pdf = await asyncio.to_thread(pack.to_pdf, html)
         response = web.Response(body=pdf, content_type="application/pdf")
         response.headers["Content-Disposition"] = (
             f'attachment; filename="{pack.filename(current, "pdf")}"'

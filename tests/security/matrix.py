@@ -101,6 +101,8 @@ COMMANDS: tuple[Op, ...] = (
     # Without the young person's consent the panel must not read the pack.
     cmd("/pack {S}", COORD, "Panel pack for review"),
     cmd("/writefeedback {H}", COORD | {Role.PANEL_CHAIR.value}, "Feedback for the young person"),
+    cmd("/questions {H}", COORD, "There are no questions from the young person"),
+    cmd("/needs {S}", COORD, "whose communication needs"),
     # Last: they change the world for good (the coordinator's turn comes last too).
     cmd("/reportsent {H}", COORD, "marked as sent"),
     cmd("/held {P}", COORD, "marked as held"),
@@ -131,6 +133,8 @@ BUTTONS: tuple[Op, ...] = (
     btn("send the feedback", "yf:{H}", frozenset()),
     btn("ask a question back", "yq:{H}", frozenset()),
     btn("approve a panel deputy", "ap:{DEP}", frozenset()),
+    btn("record the young person's needs", "nd:{YP_S}:bsl", frozenset()),
+    btn("reply to the young person's question", "yr:1", frozenset()),
 )
 # Who owns each forged button (their press is legitimate, so it is not tried).
 BUTTON_OWNERS: dict[str, frozenset[str]] = {
@@ -147,4 +151,6 @@ BUTTON_OWNERS: dict[str, frozenset[str]] = {
     "yf": COORD | {Role.PANEL_CHAIR.value},
     "yq": frozenset({YP}),
     "ap": COORD,
+    "nd": COORD,
+    "yr": COORD,
 }

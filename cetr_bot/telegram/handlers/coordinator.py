@@ -21,7 +21,7 @@ from cetr_bot.notifications.callbacks import (
 )
 from cetr_bot.notifications.delivery_policy import Content
 from cetr_bot.parsing import parse_id
-from cetr_bot.services import flows, invitations, reviews
+from cetr_bot.services import flows, invitations, needs, reviews
 from cetr_bot.services.errors import Invalid
 from cetr_bot.storage.models import PendingInput
 from cetr_bot.telegram.replies import (
@@ -239,16 +239,23 @@ async def invite(update: Update, context: Context) -> None:
         return
     role = parse_role(args[1]) if len(args) > 1 else None
     if role is None:
-        await reviews.review_detail(svc, actor, number)  # a clear answer for a wrong number
-        await say(
-            update,
-            context,
-            "coordinator/pick_role",
-            review_id=number,
-            keyboard=keyboards.pick_role(texts(context), number),
-        )
+        await _pick_role(update, context, number)
         return
     await _make_invite(update, context, number, role)
+
+
+async def _pick_role(update: Update, context: Context, review_id: int) -> None:
+    """Who to invite, with the communication needs known around this young person."""
+    svc, actor = services(context), actor_of(update)
+    await reviews.review_detail(svc, actor, review_id)  # a clear answer for a wrong number
+    await say(
+        update,
+        context,
+        "coordinator/pick_role",
+        review_id=review_id,
+        needs=await needs.planning_for_review(svc, actor, review_id),
+        keyboard=keyboards.pick_role(texts(context), review_id),
+    )
 
 
 async def invite_button(update: Update, context: Context) -> None:
@@ -258,14 +265,7 @@ async def invite_button(update: Update, context: Context) -> None:
     await svc.require_coordinator(actor)
     await settle_button(update)
     if role is None:
-        await reviews.review_detail(svc, actor, number)
-        await say(
-            update,
-            context,
-            "coordinator/pick_role",
-            review_id=number,
-            keyboard=keyboards.pick_role(texts(context), number),
-        )
+        await _pick_role(update, context, number)
         return
     await _make_invite(update, context, number, role)
 

@@ -9,7 +9,7 @@ from telegram.ext import Application, CommandHandler, filters
 
 from cetr_bot.notifications.delivery_policy import Content
 from cetr_bot.parsing import parse_id
-from cetr_bot.services import pack
+from cetr_bot.services import needs, pack
 from cetr_bot.telegram.replies import (
     Context,
     actor_of,
@@ -53,12 +53,13 @@ async def send_pack(update: Update, context: Context, current: pack.Pack) -> Non
     chat = update.effective_chat
     assert chat is not None
     t = texts(context)
-    html = pack.render(t, current)
+    large = await needs.large_print_wanted(services(context), actor_of(update))
+    html = pack.render(t, current, large_print=large)
     await context.bot.send_document(
         chat.id,
         document=html.encode(),
         filename=pack.filename(current),
-        caption=t.render("pack/caption", pack=current),
+        caption=t.render("pack/caption", pack=current, large_print=large),
         protect_content=via.protect_content,
     )
     # In a thread: the event loop gets its turns between xhtml2pdf's, so other people's

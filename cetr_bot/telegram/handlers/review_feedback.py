@@ -6,10 +6,11 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from cetr_bot.notifications import keyboards
-from cetr_bot.notifications.callbacks import AskFeedback, SendFeedback
+from cetr_bot.notifications.callbacks import AskFeedback, ReplyQuestion, SendFeedback
 from cetr_bot.notifications.delivery_policy import Content
 from cetr_bot.parsing import parse_id
 from cetr_bot.services import review_feedback as rf
+from cetr_bot.services import yp_questions
 from cetr_bot.storage.models import PendingInput
 from cetr_bot.telegram.replies import (
     Context,
@@ -32,6 +33,8 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("myfeedback", guarded(my_feedback), filters=private))
     app.add_handler(CallbackQueryHandler(guarded(send_button), pattern="^yf:"))
     app.add_handler(CallbackQueryHandler(guarded(ask_button), pattern="^yq:"))
+    app.add_handler(CallbackQueryHandler(guarded(reply_button), pattern="^yr:"))
+    app.add_handler(CommandHandler("questions", guarded(questions_command), filters=private))
 
 
 async def _show(update: Update, context: Context, draft: rf.Draft) -> None:
@@ -99,13 +102,80 @@ async def ask_button(update: Update, context: Context) -> None:
     await say(update, context, "ypfeedback/ask_question")
 
 
+async def reply_button(update: Update, context: Context) -> None:
+    pressed = ReplyQuestion.parse(callback_data(update))
+    started = await yp_questions.start_reply(
+        services(context), actor_of(update), pressed.question_id
+    )
+    await settle_button(update)
+    # With a web companion the question's words stay on the page (discreet).
+    shown = (
+        None if delivery(context, Content.FEEDBACK, started.review_id).as_link else started.question
+    )
+    await say(update, context, "ypfeedback/reply_ask", review_id=started.review_id, question=shown)
+
+
+async def questions_command(update: Update, context: Context) -> None:
+    """The young person's thread: theirs (no number), or review N's for its coordinators."""
+    svc, actor = services(context), actor_of(update)
+    args = context.args or []
+    if args:
+        review_id = parse_id(args[0])
+        if review_id is None:
+            await say(update, context, "ypfeedback/questions_usage")
+            return
+        thread = await yp_questions.for_coordinator(svc, actor, review_id)
+        easy = False
+    else:
+        found = await yp_questions.mine(svc, actor)
+        if found is None:
+            if await svc.is_coordinator(actor):
+                await say(update, context, "ypfeedback/questions_usage")
+            else:
+                await say(update, context, "ypfeedback/no_questions", coordinator=False)
+            return
+        thread, easy = found, True
+    if not thread.items:
+        await say(
+            update, context, "ypfeedback/no_questions", coordinator=True, review_id=thread.review_id
+        )
+        return
+    via = delivery(context, Content.FEEDBACK, thread.review_id)
+    if via.url is not None:
+        await say_page(
+            update,
+            context,
+            "links/yp_questions",
+            Content.FEEDBACK,
+            via.url,
+            easy=easy,
+            young=easy,
+            review_id=thread.review_id,
+        )
+        return
+    await say(update, context, "ypfeedback/questions", thread=thread, easy=easy, protect=True)
+
+
 async def continue_flow(update: Update, context: Context, kind: str) -> bool:
     message = update.effective_message
-    if message is None or message.text is None or kind not in (rf.WRITE, rf.ASK):
+    if (
+        message is None
+        or message.text is None
+        or kind not in (rf.WRITE, rf.ASK, yp_questions.REPLY)
+    ):
         return False
     svc, actor = services(context), actor_of(update)
     if kind == rf.WRITE:
         await _show(update, context, await rf.write(svc, actor, message.text))
+    elif kind == yp_questions.REPLY:
+        done = await yp_questions.reply(svc, actor, message.text)
+        await say(
+            update,
+            context,
+            "ypfeedback/reply_sent",
+            review_id=done.review_id,
+            reachable=done.reachable,
+        )
     else:
         await rf.ask(svc, actor, message.text)
         await say(update, context, "ypfeedback/question_sent")
