@@ -125,6 +125,8 @@ class ReminderKind(StrEnum):
     COORD_DATA_REQUEST = "coord_data_request"
     # The approved copy of a person's data, to them, as a protected document.
     DATA_EXPORT = "data_export"
+    # A request declined (or an erasure refused under a legal hold), to the person.
+    DATA_DECLINED = "data_declined"
     # To the admins: many bad invite tokens at once.
     ADMIN_BAD_TOKENS = "admin_bad_tokens"
     # The Dynamic Support Register (to the coordinators of the entry's team).

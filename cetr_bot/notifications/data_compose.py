@@ -19,7 +19,9 @@ from cetr_bot.services.context import Services
 from cetr_bot.storage.models_reminders import Reminder
 from cetr_bot.text import Texts
 
-KINDS = frozenset({ReminderKind.COORD_DATA_REQUEST, ReminderKind.DATA_EXPORT})
+KINDS = frozenset(
+    {ReminderKind.COORD_DATA_REQUEST, ReminderKind.DATA_EXPORT, ReminderKind.DATA_DECLINED}
+)
 
 
 def export_page(texts: Texts, found: subject_access.Export) -> str:
@@ -37,6 +39,15 @@ async def compose_row(
             return Skip(ReminderStatus.SKIPPED, "request decided")
         text = texts.render("mydata/coordinator_notice", request=req)
         return Outgoing(text, keyboards.decide_data_request(texts, req.id, req.kind))
+    if row.kind == ReminderKind.DATA_DECLINED:
+        declined = await subject_access.declined_request(session, request_id)
+        if declined is None:
+            return Skip(ReminderStatus.SKIPPED, "nobody to tell")
+        young = await subject_access.is_young_person(session, declined.person_id)
+        why = str(row.payload.get("why", "declined"))
+        text = texts.render("mydata/declined", kind=declined.kind, why=why, young=young,
+                            request_id=declined.id)  # fmt: skip
+        return Outgoing(text)
     found = await subject_access.copy_for_sending(svc, session, request_id, now)
     if found is None:
         return Skip(ReminderStatus.SKIPPED, "copy no longer due")

@@ -589,6 +589,7 @@ async def decide(svc: Services, actor: Actor, request_id: int, *, approve: bool)
             req.status = "declined"
             audit(session, "data_request_declined", actor=actor, person_id=req.person_id,
                   role=staff_role(actor), request_id=req.id)  # fmt: skip
+            await _tell_person(svc, session, req, "declined")
             return replace(base, outcome="declined")
         if req.kind == EXPORT:
             req.status = "approved"
@@ -601,6 +602,7 @@ async def decide(svc: Services, actor: Actor, request_id: int, *, approve: bool)
             req.status = "refused"
             audit(session, "erasure_refused", actor=actor, person_id=req.person_id,
                   role=staff_role(actor), request_id=req.id, on_hold=held)  # fmt: skip
+            await _tell_person(svc, session, req, "on_hold")
             return replace(base, outcome="on_hold", on_hold=tuple(held))
         req.status = "approved"
         req.done_at = svc.now()
@@ -614,6 +616,38 @@ async def decide(svc: Services, actor: Actor, request_id: int, *, approve: bool)
 
 
 EXPORT_FORMATS = ("html", "json")
+
+
+async def _tell_person(svc: Services, session: AsyncSession, req: DataRequest, why: str) -> None:
+    """The person hears that their request was not carried out, and what they can do
+    (a reminder row, sent once; the words are composed at sending time)."""
+    person = await session.get_one(Person, req.person_id)
+    if person.chat_id <= 0:  # erased or anonymised: there is nobody to tell
+        return
+    now = svc.now()
+    session.add(
+        Reminder(
+            key=f"{ReminderKind.DATA_DECLINED}:q{req.id}",
+            kind=ReminderKind.DATA_DECLINED,
+            person_id=person.id,
+            chat_id=person.chat_id,
+            due_at=now,
+            send_after=now,
+            status=ReminderStatus.PENDING,
+            attempts=0,
+            payload={"request_id": req.id, "why": why},
+        )
+    )
+    await session.flush()
+
+
+async def declined_request(session: AsyncSession, request_id: int) -> DataRequest | None:
+    """The request, while the person it was declined for can still be told."""
+    req = await session.get(DataRequest, request_id)
+    if req is None or req.status not in ("declined", "refused"):
+        return None
+    person = await session.get(Person, req.person_id)
+    return req if person is not None and person.telegram_user_id > 0 else None
 
 
 async def _queue_copy(svc: Services, session: AsyncSession, req: DataRequest) -> None:
