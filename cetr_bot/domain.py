@@ -175,6 +175,16 @@ class Rag(StrEnum):
     BLUE = "blue"
 
 
+class DsrLeft(StrEnum):
+    """Why a young person came off the register (a code: no free text to keep)."""
+
+    NO_LONGER_AT_RISK = "no_longer_at_risk"
+    MOVED_AWAY = "moved_away"
+    ADULT_SERVICES = "adult_services"  # moved to the adult register (18 and over)
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    OTHER = "other"
+
+
 class DsrBasis(StrEnum):
     """Why the young person may be on the register."""
 
