@@ -16,6 +16,7 @@ from typing import ClassVar, Literal, Self, TypeGuard, TypeVar
 from cetr_bot.domain import Role, parse_role
 from cetr_bot.parsing import parse_id
 from cetr_bot.services.errors import Invalid
+from cetr_bot.text import languages
 
 SEP = ":"
 MAX_BYTES = 64  # Telegram's limit on callback data
@@ -221,51 +222,58 @@ class Reschedule(OneId):
     ID_PREFIXES: ClassVar[str] = "#"
 
 
+class IdThenChoice:
+    """A button that asks, then answers: `<prefix>:<id>` (ask which) and
+    `<prefix>:<id>:<choice>` (the answer). Subclasses are frozen dataclasses with the id
+    and an optional choice, a PREFIX, and `choice_of` reading a choice or raising stale."""
+
+    PREFIX: ClassVar[str]
+    ID_PREFIXES: ClassVar[str] = "#"
+
+    def pack(self) -> str:
+        value, choice = astuple(self)  # type: ignore[call-overload]
+        return join(self.PREFIX, value) if choice is None else join(self.PREFIX, value, choice)
+
+    @classmethod
+    def parse(cls, data: str) -> Self:
+        parts = split(data, cls.PREFIX, 1, 2)
+        value = number(parts[0], cls.ID_PREFIXES)
+        if len(parts) == 1:
+            return cls(value)  # type: ignore[call-arg]
+        return cls(value, cls.choice_of(parts[1]))  # type: ignore[call-arg]
+
+    @classmethod
+    def choice_of(cls, text: str) -> object:
+        raise NotImplementedError
+
+
 @dataclass(frozen=True)
-class Invite:
+class Invite(IdThenChoice):
     """inv:<review> (pick a role), inv:<review>:<role>"""
 
     review_id: int
     role: Role | None = None
     PREFIX: ClassVar[str] = "inv"
 
-    def pack(self) -> str:
-        if self.role is None:
-            return join(self.PREFIX, self.review_id)
-        return join(self.PREFIX, self.review_id, self.role)
-
     @classmethod
-    def parse(cls, data: str) -> Self:
-        parts = split(data, cls.PREFIX, 1, 2)
-        review_id = number(parts[0], "#")
-        if len(parts) == 1:
-            return cls(review_id)
-        role = parse_role(parts[1])
+    def choice_of(cls, text: str) -> Role:
+        role = parse_role(text)
         if role is None:
             raise stale()
-        return cls(review_id, role)
+        return role
 
 
 @dataclass(frozen=True)
-class CancelReview:
+class CancelReview(IdThenChoice):
     """cx:<review> (ask), cx:<review>:yes|no"""
 
     review_id: int
     answer: YesNo | None = None
     PREFIX: ClassVar[str] = "cx"
 
-    def pack(self) -> str:
-        if self.answer is None:
-            return join(self.PREFIX, self.review_id)
-        return join(self.PREFIX, self.review_id, self.answer)
-
     @classmethod
-    def parse(cls, data: str) -> Self:
-        parts = split(data, cls.PREFIX, 1, 2)
-        review_id = number(parts[0], "#")
-        if len(parts) == 1:
-            return cls(review_id)
-        return cls(review_id, one_of(parts[1], YES_NO))
+    def choice_of(cls, text: str) -> YesNo:
+        return one_of(text, YES_NO)
 
 
 ReviewPick = ShowReview | Reschedule | Invite | CancelReview
@@ -635,3 +643,22 @@ def _by_kind(data: str, codecs: dict[str, type[T]]) -> type[T]:
     if codec is None:
         raise stale()
     return codec
+
+
+# --- language -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChooseLanguage:
+    """lg:<code>, one of the shipped languages (messages/locales)."""
+
+    code: str
+    PREFIX: ClassVar[str] = "lg"
+
+    def pack(self) -> str:
+        return join(self.PREFIX, self.code)
+
+    @classmethod
+    def parse(cls, data: str) -> Self:
+        (code,) = split(data, cls.PREFIX, 1)
+        return cls(one_of(code, languages()))

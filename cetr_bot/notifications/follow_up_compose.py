@@ -139,9 +139,12 @@ async def _feedback(texts: Texts, session: AsyncSession, row: Reminder) -> Compo
     step = await feedback.step_for(session, row.participant_id or 0)
     if step is None or step.question is None:
         return Skip(ReminderStatus.SKIPPED, "feedback given")
+    step = feedback.in_language(step, texts.language)
+    question = step.question
+    assert question is not None  # translating keeps the question
     return Outgoing(
         texts.render("feedback/ask") + "\n\n" + texts.render("feedback/question", step=step),
-        keyboards.feedback_question(step.participant_id, step.question.id, step.question.options),
+        keyboards.feedback_question(step.participant_id, question.id, question.options),
     )
 
 

@@ -19,6 +19,9 @@ from .html_check import strip_html
 __all__ = ["SandboxClient", "SandboxRequestError", "SandboxUser", "SentMessage"]
 
 Button = tuple[str, str]  # (visible text, callback_data or url)
+# How long a simulated user waits for the bot's answer. A wait ends as soon as the answer
+# is there, so this only matters on a loaded machine (a PDF pack under CI load took >5 s).
+WAIT_SECONDS = 15.0
 
 
 class SandboxRequestError(AssertionError):
@@ -138,9 +141,15 @@ class SandboxClient:
         await self._http.aclose()
 
     def user(
-        self, user_id: int, first_name: str = "Test", username: str | None = None
+        self,
+        user_id: int,
+        first_name: str = "Test",
+        username: str | None = None,
+        *,
+        language_code: str | None = None,
     ) -> SandboxUser:
-        return SandboxUser(self, user_id, first_name, username)
+        """`language_code`: the user's Telegram app language (default "en")."""
+        return SandboxUser(self, user_id, first_name, username, language_code=language_code)
 
     async def request(
         self,
@@ -250,8 +259,10 @@ class SandboxUser:
         *,
         chat_id: int | None = None,
         chat_type: str | None = None,
+        language_code: str | None = None,
     ) -> None:
         self.client = client
+        self.language_code = language_code
         self.user_id = user_id
         self.first_name = first_name
         self.username = username
@@ -269,11 +280,14 @@ class SandboxUser:
             self.username,
             chat_id=chat_id,
             chat_type=chat_type,
+            language_code=self.language_code,
         )
 
     @property
     def _who(self) -> dict[str, Any]:
         who: dict[str, Any] = {"first_name": self.first_name, "username": self.username}
+        if self.language_code:
+            who["language_code"] = self.language_code
         if self.chat_id != self.user_id:
             who |= {"chat_id": self.chat_id, "chat_type": self.chat_type}
         return who
@@ -331,7 +345,7 @@ class SandboxUser:
         self,
         text: str,
         count: int = 1,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = WAIT_SECONDS,  # noqa: ASYNC109
         *,
         include_edits: bool = False,
     ) -> list[SentMessage]:
@@ -343,7 +357,7 @@ class SandboxUser:
         self,
         label: str,
         count: int = 1,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = WAIT_SECONDS,  # noqa: ASYNC109
         *,
         message: SentMessage | None = None,
         include_edits: bool = False,
@@ -356,7 +370,7 @@ class SandboxUser:
     async def wait_for(
         self,
         count: int = 1,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = WAIT_SECONDS,  # noqa: ASYNC109
         *,
         include_edits: bool = False,
     ) -> list[SentMessage]:

@@ -8,7 +8,7 @@ coordinator reads the answers.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from sqlalchemy import select
@@ -21,7 +21,7 @@ from cetr_bot.services.context import Actor, Services, audit, staff_role
 from cetr_bot.services.errors import Invalid, NotAllowed
 from cetr_bot.storage.models import Participant, Person, Review
 from cetr_bot.storage.models_feedback import FeedbackAnswer
-from cetr_bot.text import MESSAGES
+from cetr_bot.text import DEFAULT_LANGUAGE, MESSAGES
 from cetr_bot.text_safety import clean_text
 
 MAX_TEXT = 3000
@@ -46,8 +46,14 @@ class FeedbackStep:
 
 
 @cache
-def questions() -> tuple[FeedbackQuestion, ...]:
-    with open(MESSAGES / "feedback" / "questions.toml", "rb") as fh:
+@cache
+def questions(language: str = DEFAULT_LANGUAGE) -> tuple[FeedbackQuestion, ...]:
+    """The feedback questions; in another language, the same ids and values translated."""
+    path = MESSAGES / "feedback" / "questions.toml"
+    local = MESSAGES / "locales" / language / "feedback" / "questions.toml"
+    if language != DEFAULT_LANGUAGE and local.exists():
+        path = local
+    with open(path, "rb") as fh:
         data = tomllib.load(fh)
     return tuple(
         FeedbackQuestion(
@@ -58,6 +64,14 @@ def questions() -> tuple[FeedbackQuestion, ...]:
         )
         for q in data["questions"]
     )
+
+
+def in_language(step: FeedbackStep, language: str) -> FeedbackStep:
+    """The step with its question's words in `language` (ids and values unchanged)."""
+    if step.question is None or language == DEFAULT_LANGUAGE:
+        return step
+    found = next((q for q in questions(language) if q.id == step.question.id), None)
+    return replace(step, question=found) if found is not None else step
 
 
 async def has_answered(session: AsyncSession, participant_id: int) -> bool:

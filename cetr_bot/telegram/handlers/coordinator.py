@@ -4,6 +4,7 @@ which checks that the user really is a coordinator."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
@@ -175,14 +176,25 @@ async def list_reviews(update: Update, context: Context) -> None:
     await say(update, context, "coordinator/reviews", reviews=upcoming)
 
 
-async def show_review(update: Update, context: Context) -> None:
-    svc, actor = services(context), actor_of(update)
-    await svc.require_coordinator(actor)
+async def _on_one_review(
+    update: Update,
+    context: Context,
+    purpose: str,
+    prefix: str,
+    then: Callable[[Update, Context, int], Awaitable[None]],
+) -> None:
+    """A coordinator's command about one review: `/command N` goes on with review N,
+    a bare `/command` lists their reviews as buttons to pick from."""
+    await services(context).require_coordinator(actor_of(update))
     number = _review_number(context.args[0] if context.args else None)
     if number is None:
-        await _pick(update, context, "review", "rv")
+        await _pick(update, context, purpose, prefix)
         return
-    await _send_detail(update, context, number)
+    await then(update, context, number)
+
+
+async def show_review(update: Update, context: Context) -> None:
+    await _on_one_review(update, context, "review", "rv", _send_detail)
 
 
 async def _send_detail(update: Update, context: Context, review_id: int) -> None:
@@ -272,12 +284,7 @@ async def _make_invite(update: Update, context: Context, review_id: int, role: o
 
 
 async def reschedule(update: Update, context: Context) -> None:
-    await services(context).require_coordinator(actor_of(update))
-    number = _review_number(context.args[0] if context.args else None)
-    if number is None:
-        await _pick(update, context, "reschedule", "rs")
-        return
-    await _ask_new_time(update, context, number)
+    await _on_one_review(update, context, "reschedule", "rs", _ask_new_time)
 
 
 async def _ask_new_time(update: Update, context: Context, review_id: int) -> None:
@@ -293,12 +300,7 @@ async def reschedule_button(update: Update, context: Context) -> None:
 
 
 async def cancel_review(update: Update, context: Context) -> None:
-    await services(context).require_coordinator(actor_of(update))
-    number = _review_number(context.args[0] if context.args else None)
-    if number is None:
-        await _pick(update, context, "cancel", "cx")
-        return
-    await _ask_cancel(update, context, number)
+    await _on_one_review(update, context, "cancel", "cx", _ask_cancel)
 
 
 async def _ask_cancel(update: Update, context: Context, review_id: int) -> None:

@@ -22,6 +22,7 @@ from cetr_bot.telegram.replies import (
     say_page,
     services,
     settle_button,
+    texts,
 )
 
 
@@ -33,6 +34,7 @@ def register(app: Application) -> None:
 
 
 async def show(update: Update, context: Context, step: feedback.FeedbackStep) -> None:
+    step = feedback.in_language(step, texts(context).language)
     if step.question is None:
         await say(update, context, "feedback/thanks")
         return
