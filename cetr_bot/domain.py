@@ -178,10 +178,11 @@ class Rag(StrEnum):
 class DsrLeft(StrEnum):
     """Why a young person came off the register (a code: no free text to keep)."""
 
-    NO_LONGER_AT_RISK = "no_longer_at_risk"
+    # At most 16 characters: dsr_changes.new holds the code too.
+    NOT_AT_RISK = "not_at_risk"  # no longer at risk of admission
     MOVED_AWAY = "moved_away"
-    ADULT_SERVICES = "adult_services"  # moved to the adult register (18 and over)
-    CONSENT_WITHDRAWN = "consent_withdrawn"
+    ADULT = "adult"  # moved to the adult register (18 and over)
+    NO_CONSENT = "no_consent"  # consent withdrawn
     OTHER = "other"
 
 

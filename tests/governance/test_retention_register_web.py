@@ -64,7 +64,7 @@ def test_a_register_entry_loses_its_free_text_months_after_leaving(
     assert "Nothing is due for removal." in capsys.readouterr().out
     assert WORDS in do(_register)
 
-    assert main(["dsr", "leave", str(entry_id), "--why", "no_longer_at_risk"]) == 0
+    assert main(["dsr", "leave", str(entry_id), "--why", "not_at_risk"]) == 0
     out = capsys.readouterr().out
     assert "off the register" in out and "no longer at risk" in out and "12 months" in out
     assert main(["dsr", "list"]) == 0

@@ -78,3 +78,11 @@ def test_web_sign_ins_go_a_day_after_they_finished():
     cut = web_cutoffs(CLOSED, idle_minutes=30)
     assert cut.finished_before == CLOSED - timedelta(hours=24)
     assert cut.idle_before == CLOSED - timedelta(hours=24, minutes=30)
+
+
+def test_every_leaving_code_fits_the_change_history_column():
+    from cetr_bot.domain import DsrLeft
+    from cetr_bot.storage.models_dsr import DsrChange, DsrEntry
+
+    limit = min(DsrChange.__table__.c.new.type.length, DsrEntry.__table__.c.left_why.type.length)
+    assert all(len(code.value) <= limit for code in DsrLeft)
