@@ -17,6 +17,7 @@ from cetr_bot import logging_setup
 from cetr_bot.config import ConfigError, Settings, load_settings
 from cetr_bot.domain import (
     DsrBasis,
+    DsrLeft,
     Need,
     Rag,
     Role,
@@ -217,6 +218,11 @@ def _dsr_parsers(sub: Any) -> None:
     decline = dsr_sub.add_parser("decline", help="the community CETR due will not happen: why")
     decline.add_argument("entry_id", type=int)
     decline.add_argument("--reason", required=True)
+    leave = dsr_sub.add_parser(
+        "leave", help="take the young person off the register (dsr add puts them back)"
+    )
+    leave.add_argument("entry_id", type=int)
+    leave.add_argument("--why", required=True, choices=[w.value for w in DsrLeft])
     report = dsr_sub.add_parser("report", help="the month's summary against the 90%% standard")
     report.add_argument("--month", required=True, help="YYYY-MM")
     cetr = sub.add_parser("cetr", help="CETRs and emergency meetings held elsewhere")
@@ -686,6 +692,10 @@ async def _dsr(svc: Services, texts: Texts, args: argparse.Namespace) -> int:
         return 0
     if command == "report":
         print(texts.plain("dsr/report", s=await dsr.month_report(svc, CLI, args.month)))
+        return 0
+    if command == "leave":
+        view = await dsr.leave(svc, CLI, entry_id=args.entry_id, why=DsrLeft(args.why))
+        print(texts.plain("dsr/left", v=view, months=svc.settings.retention_months))
         return 0
     if command == "rate":
         view = await dsr.rate(

@@ -128,6 +128,8 @@ class ReminderKind(StrEnum):
     COORD_DATA_REQUEST = "coord_data_request"
     # The approved copy of a person's data, to them, as a protected document.
     DATA_EXPORT = "data_export"
+    # A request declined (or an erasure refused under a legal hold), to the person.
+    DATA_DECLINED = "data_declined"
     # To the admins: many bad invite tokens at once.
     ADMIN_BAD_TOKENS = "admin_bad_tokens"
     # The Dynamic Support Register (to the coordinators of the entry's team).
@@ -198,6 +200,17 @@ class Rag(StrEnum):
     AMBER = "amber"
     GREEN = "green"
     BLUE = "blue"
+
+
+class DsrLeft(StrEnum):
+    """Why a young person came off the register (a code: no free text to keep)."""
+
+    # At most 16 characters: dsr_changes.new holds the code too.
+    NOT_AT_RISK = "not_at_risk"  # no longer at risk of admission
+    MOVED_AWAY = "moved_away"
+    ADULT = "adult"  # moved to the adult register (18 and over)
+    NO_CONSENT = "no_consent"  # consent withdrawn
+    OTHER = "other"
 
 
 class DsrBasis(StrEnum):

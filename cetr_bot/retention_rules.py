@@ -6,13 +6,18 @@ open otherwise (scheduled, or held with the report still to send). Its content i
 removal `months` after it closed, unless a legal hold applies. A person's name and
 Telegram ids go only when every review they took part in has had (or is having) its
 content removed: someone still in another review, open or kept, keeps their name.
+
+A Dynamic Support Register entry is open while the young person is on the register; its
+free text is due for removal `months` after they left it, unless a legal hold applies to
+any review of theirs. The web companion's sign-in links and sessions go a short while
+(`WEB_KEEP_HOURS`) after they were used up or ended: they are for signing in, not a record.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from cetr_bot.domain import ReviewStatus
@@ -101,3 +106,55 @@ def people_to_anonymise(
         if theirs and theirs <= gone and theirs & now:
             found.append(person_id)
     return tuple(sorted(found))
+
+
+# --- the Dynamic Support Register ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EntryFacts:
+    entry_id: int
+    left_on: date | None  # None: still on the register
+    on_hold: bool = False
+    data_removed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class EntryVerdict:
+    entry_id: int
+    keep: Keep
+    remove_after: date | None  # None while on the register
+
+    @property
+    def due(self) -> bool:
+        return self.keep is Keep.DUE
+
+
+def decide_entry(facts: EntryFacts, today: date, policy: RetentionPolicy) -> EntryVerdict:
+    """`months` calendar months after leaving the register, as for a closed review."""
+    if facts.data_removed_at is not None:
+        return EntryVerdict(facts.entry_id, Keep.REMOVED, None)
+    if facts.left_on is None:
+        return EntryVerdict(facts.entry_id, Keep.OPEN, None)
+    after = add_months(facts.left_on, policy.months)
+    if facts.on_hold:
+        return EntryVerdict(facts.entry_id, Keep.ON_HOLD, after)
+    return EntryVerdict(facts.entry_id, Keep.DUE if today >= after else Keep.NOT_YET, after)
+
+
+# --- the web companion's sign-in links and sessions --------------------------------------
+
+WEB_KEEP_HOURS = 24
+
+
+@dataclass(frozen=True)
+class WebCutoffs:
+    """Rows finished before these moments are due for deletion."""
+
+    finished_before: datetime  # a link used or expired, a session ended or past its cap
+    idle_before: datetime  # a session last seen before this is idle-expired long enough
+
+
+def web_cutoffs(now: datetime, idle_minutes: int, keep_hours: int = WEB_KEEP_HOURS) -> WebCutoffs:
+    finished = now - timedelta(hours=keep_hours)
+    return WebCutoffs(finished, finished - timedelta(minutes=idle_minutes))

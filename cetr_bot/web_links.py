@@ -23,6 +23,7 @@ class Page(StrEnum):
     ACTIONS = "actions"  # a review's actions with owners and dates
     AUDIT = "audit"  # a review's audit trail
     REGISTER = "register"  # the Dynamic Support Register (id optional: one entry)
+    MY_DATA = "mydata"  # a person's approved copy of their data (id = the request)
 
 
 PATHS: dict[Page, str] = {
@@ -35,6 +36,7 @@ PATHS: dict[Page, str] = {
     Page.ACTIONS: "/app/reviews/{id}/actions",
     Page.AUDIT: "/app/reviews/{id}/audit",
     Page.REGISTER: "/app/register",
+    Page.MY_DATA: "/app/mydata/{id}",
 }
 SIGN_IN_PATH = "/signin/{token}"  # the single-use link sent by /web
 

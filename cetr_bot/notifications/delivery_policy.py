@@ -46,6 +46,7 @@ class Content(StrEnum):
     FLAG = "flag"  # a safeguarding or rights flag's details (the words that raised it)
     ANSWERS = "answers"  # a participant's own preparation answers, read back
     FEEDBACK = "feedback"  # the young person's feedback (to them, from them, questions)
+    MY_DATA = "my_data"  # a person's copy of their data (/mydata, approved; id = request)
 
 
 PAGES: dict[Content, Page] = {
@@ -54,6 +55,7 @@ PAGES: dict[Content, Page] = {
     Content.FLAG: Page.FLAGS,
     Content.ANSWERS: Page.ANSWERS,
     Content.FEEDBACK: Page.FEEDBACK,
+    Content.MY_DATA: Page.MY_DATA,
 }
 
 
@@ -70,7 +72,8 @@ class Delivery:
 
 
 def deliver(settings: Settings, content: Content, review_id: int) -> Delivery:
-    """The policy: a link to the page with a web companion, else the content, protected."""
+    """The policy: a link to the page with a web companion, else the content, protected.
+    (`review_id` is the page's id: for MY_DATA, the data request's.)"""
     return Delivery(url=web_links.url(settings, PAGES[content], review_id))
 
 

@@ -58,7 +58,7 @@ async def plan_young_person(svc: Services, session: AsyncSession, young_person_i
     now = svc.now()
     entry = await dsr.entry_for_young_person(session, young_person_id)
     wanted: list[Wanted] = []
-    if entry is not None:
+    if entry is not None and entry.left_on is None:  # off the register: nothing more
         chats = await team_chats(svc.settings, session, entry.team_id)
         view = await dsr.view_of(svc, session, entry)
         wanted = _entry_rows(svc, entry, view, chats, now)

@@ -19,6 +19,7 @@ from cetr_bot import dsr_rules as dr
 from cetr_bot.domain import (
     CetrSettled,
     DsrBasis,
+    DsrLeft,
     Rag,
     RecordedType,
     ReviewStatus,
@@ -64,6 +65,8 @@ class EntryView:
     version: int
     team_id: int | None
     admitted_without_cetr: bool = False  # this stay had no community CETR before it
+    left_on: date | None = None  # off the register since (then left_why says why)
+    left_why: DsrLeft | None = None
 
     @property
     def next_due(self) -> dr.DueItem | None:
@@ -214,6 +217,8 @@ async def view_of(svc: Services, session: AsyncSession, entry: DsrEntry) -> Entr
         version=entry.version,
         team_id=entry.team_id,
         admitted_without_cetr=in_hospital and await _stay_without(session, entry.id),
+        left_on=entry.left_on,
+        left_why=DsrLeft(entry.left_why) if entry.left_why else None,
     )
 
 
@@ -247,14 +252,23 @@ def _scope_clause(scope: TeamScope | None, default_id: int | None) -> ColumnElem
 
 
 async def _entry(
-    svc: Services, session: AsyncSession, actor: Actor, entry_id: int, *, lock: bool = False
+    svc: Services,
+    session: AsyncSession,
+    actor: Actor,
+    entry_id: int,
+    *,
+    lock: bool = False,
+    on_register: bool | None = None,
 ) -> DsrEntry:
-    """Another team's entry gets the same answer as no such entry: nothing leaks."""
+    """Another team's entry gets the same answer as no such entry: nothing leaks. A
+    change (`lock`) needs the young person on the register still (`on_register`)."""
     query = select(DsrEntry).where(DsrEntry.id == entry_id)
     entry = await session.scalar(query.with_for_update() if lock else query)
     scope = await svc.team_scope(session, actor)
     if entry is None or (scope is not None and not scope.allows(entry.team_id)):
         raise NotFound("dsr_not_found", entry_id=entry_id)
+    if (lock if on_register is None else on_register) and entry.left_on is not None:
+        raise Invalid("dsr_left", entry_id=entry_id)
     return entry
 
 
@@ -327,33 +341,34 @@ async def add_entry(
     async with svc.db.transaction() as session:
         team_id = await teams.team_for_new_review(svc, session, actor, team)
         person = await session.scalar(select(YoungPerson).where(YoungPerson.ref == ref))
+        before: DsrEntry | None = None
         if person is None:
             person = YoungPerson(ref=ref, setting=Setting.COMMUNITY, date_of_birth=date_of_birth)
             session.add(person)
             await session.flush()
         else:
             await _same_team(session, person.id, team_id)
-            if await entry_for_young_person(session, person.id) is not None:
+            before = await entry_for_young_person(session, person.id)
+            if before is not None and before.left_on is None:
                 raise Invalid("dsr_exists", ref=ref)
             person.date_of_birth = date_of_birth
         in_hospital = person.setting == Setting.INPATIENT and person.admitted_on is not None
-        entry = DsrEntry(
-            young_person_id=person.id,
-            team_id=team_id,
-            basis=basis,
-            rag=Rag.BLUE if in_hospital else rag,
-            rag_reason=reason,
-            rated_on=day,
-            key_worker=key_worker,
-            out_of_area=False,
-            version=0,
-        )
+        entry = before if before is not None else DsrEntry(version=0)
+        old = entry.rag if entry.id else None
+        entry.young_person_id, entry.team_id, entry.basis = person.id, team_id, basis
+        entry.rag = Rag.BLUE if in_hospital else rag
+        entry.rag_reason, entry.rated_on, entry.key_worker = reason, day, key_worker
+        entry.out_of_area = False
+        # Back on the register: a fresh start (what retention removed stays removed).
+        entry.left_on = entry.left_why = entry.data_removed_at = None
+        entry.cetr_flagged_on = entry.cetr_due_on = None
+        entry.cetr_settled = entry.cetr_settled_reason = None
         session.add(entry)
         await session.flush()
         if not in_hospital:
             await _flag(svc, entry, None, rag, day)
         entry.rating_review_on = await _rating_review(svc, session, entry, day)
-        _change(session, entry, actor, "added", None, entry.rag, reason)
+        _change(session, entry, actor, "rejoined" if old else "added", old, entry.rag, reason)
         await dsr_changed(svc, session, person.id, reason="added")
         return await view_of(svc, session, entry)
 
@@ -484,6 +499,20 @@ async def decline_cetr(svc: Services, actor: Actor, *, entry_id: int, reason: st
         return await view_of(svc, session, entry)
 
 
+async def leave(svc: Services, actor: Actor, *, entry_id: int, why: DsrLeft) -> EntryView:
+    """The young person comes off the register (why: a code, never free text). Their
+    reminders stop; retention clears the entry's free text RETENTION_MONTHS later."""
+    await svc.require_coordinator(actor)
+    why = DsrLeft(why)
+    async with svc.db.transaction() as session:
+        entry = await _entry(svc, session, actor, entry_id, lock=True)
+        entry.left_on, entry.left_why = today(svc), why
+        entry.rating_review_on = None
+        _change(session, entry, actor, "left", entry.rag, why)
+        await dsr_changed(svc, session, entry.young_person_id, reason="left")
+        return await view_of(svc, session, entry)
+
+
 async def record_review(
     svc: Services,
     actor: Actor,
@@ -571,10 +600,17 @@ async def history(svc: Services, actor: Actor, entry_id: int) -> tuple[EntryView
 
 
 async def _entries_in_scope(
-    svc: Services, session: AsyncSession, actor: Actor, team_id: int | None = None
+    svc: Services,
+    session: AsyncSession,
+    actor: Actor,
+    team_id: int | None = None,
+    *,
+    on_register: bool = False,
 ) -> list[DsrEntry]:
     scope = await svc.team_scope(session, actor)
     query = select(DsrEntry).where(_scope_clause(scope, await default_team_id(session)))
+    if on_register:
+        query = query.where(DsrEntry.left_on.is_(None))
     if team_id is not None:
         query = query.where(DsrEntry.team_id == team_id)
     return list(await session.scalars(query.order_by(DsrEntry.id)))
@@ -585,7 +621,8 @@ async def register(svc: Services, actor: Actor) -> Register:
     await svc.require_coordinator(actor)
     async with svc.db.transaction() as session:
         views = [
-            await view_of(svc, session, e) for e in await _entries_in_scope(svc, session, actor)
+            await view_of(svc, session, e)
+            for e in await _entries_in_scope(svc, session, actor, on_register=True)
         ]
         audit(session, "dsr_listed", actor=actor, count=len(views))
     far = date.max
@@ -620,6 +657,8 @@ async def summary_for(
 ) -> dr.MonthSummary:
     facts: list[dr.EntryFacts] = []
     for entry in entries:
+        if entry.left_on is not None:  # off the register: its past admissions still count
+            continue
         view = await view_of(svc, session, entry)
         facts.append(dr.EntryFacts(view.rag, view.cetr_due_on, view.cetr_status == "open"))
     ids = [e.id for e in entries]

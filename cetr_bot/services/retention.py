@@ -6,49 +6,74 @@ ids of the people with no other review that keeps its data. Counts stay (review_
 for reporting. What is due is decided by `cetr_bot.retention_rules`; the removal runs in
 one transaction per review. A legal hold (`hold_data`) keeps everything. Every run, hold
 and release is audited, with counts, never content.
+
+The same run clears a Dynamic Support Register entry's free text (reasons, key worker,
+change reasons, outcomes of meetings recorded from elsewhere, who made each change)
+`RETENTION_MONTHS` after the young person left the register, unless a review of theirs is
+on legal hold; colours, dates and admissions stay (the 90% standard is reported from
+them). And it deletes the web companion's sign-in links and sessions a day after they
+were used up or ended.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cetr_bot.domain import ReminderStatus, ReviewStatus
+from cetr_bot.domain import ReminderKind, ReminderStatus, ReviewStatus
 from cetr_bot.retention_rules import (
+    EntryFacts,
+    EntryVerdict,
     Keep,
     RetentionPolicy,
     ReviewFacts,
     Verdict,
     decide,
+    decide_entry,
     people_to_anonymise,
+    web_cutoffs,
 )
 from cetr_bot.services import feedback
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid, NotFound
 from cetr_bot.storage.models import Participant, PendingInput, Person, Review, StartAttempt
 from cetr_bot.storage.models_actions import Action, ActionUpdate, DigestPreference, ReviewFollowUp
+from cetr_bot.storage.models_dsr import DsrChange, DsrEntry, RecordedReview
 from cetr_bot.storage.models_feedback import FeedbackAnswer, ReviewFeedback
 from cetr_bot.storage.models_needs import CommunicationNeed, FeedbackQuestion
 from cetr_bot.storage.models_pack import PackVersion
 from cetr_bot.storage.models_preparation import ConsentRecord, PrepAnswer, PrepFlag
 from cetr_bot.storage.models_reminders import Reminder
 from cetr_bot.storage.models_retention import DataHold, ReviewCount
+from cetr_bot.storage.models_web import SignInLink, WebSession
 from cetr_bot.text_safety import clean_text
 
 FREE_TEXT_KINDS = ("text", "voice")
 REMOVED = "removed"
 MAX_REASON = 500
+DSR_ENTRY_KINDS = (
+    ReminderKind.DSR_CETR_DUE,
+    ReminderKind.DSR_RATING_REVIEW,
+    ReminderKind.DSR_VISIT,
+    ReminderKind.DSR_ADULT_SOON,
+)
 
 
 @dataclass(frozen=True)
 class ReviewRemoval:
     review_id: int
     removes: dict[str, int]  # what goes, by kind (only kinds with something to remove)
+
+
+@dataclass(frozen=True)
+class EntryRemoval:
+    entry_id: int
+    removes: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -60,6 +85,16 @@ class RetentionPlan:
     on_hold: tuple[int, ...]  # closed long enough, but kept by a legal hold
     dry_run: bool = True
     totals: dict[str, int] = field(default_factory=dict)
+    # Register entries whose free text goes (left the register long enough ago)...
+    register: tuple[EntryRemoval, ...] = ()
+    register_on_hold: tuple[int, ...] = ()  # ...and those a legal hold keeps
+    register_totals: dict[str, int] = field(default_factory=dict)
+    # The web companion's finished sign-in links and sessions deleted (by table).
+    web: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def anything(self) -> bool:
+        return bool(self.reviews or self.register or self.web)
 
 
 def policy_of(svc: Services) -> RetentionPolicy:
@@ -212,6 +247,11 @@ async def plan(svc: Services, actor: Actor, *, record: bool = True) -> Retention
         reviews = tuple([ReviewRemoval(r, await removable(session, r)) for r in due])
         theirs, removed = await _reviews_of_people(session, due)
         people = people_to_anonymise(theirs, due, removed)
+        entries = await _entry_verdicts(svc, session)
+        register = tuple(
+            [EntryRemoval(v.entry_id, await entry_removable(session, v.entry_id))
+             for v in entries if v.due]
+        )  # fmt: skip
         result = RetentionPlan(
             at=svc.now(),
             months=svc.settings.retention_months,
@@ -219,6 +259,10 @@ async def plan(svc: Services, actor: Actor, *, record: bool = True) -> Retention
             people=people,
             on_hold=on_hold,
             totals=_totals(reviews, people),
+            register=register,
+            register_on_hold=_held_entries(svc, entries),
+            register_totals=_register_totals(register),
+            web=await _web_counts(svc, session),
         )
         if record:
             audit(
@@ -229,6 +273,9 @@ async def plan(svc: Services, actor: Actor, *, record: bool = True) -> Retention
                 people=len(people),
                 on_hold=len(on_hold),
                 counts=result.totals,
+                register=len(register),
+                register_on_hold=len(result.register_on_hold),
+                web=result.web,
             )
     return result
 
@@ -244,9 +291,11 @@ def _totals(reviews: tuple[ReviewRemoval, ...], people: tuple[int, ...]) -> dict
 
 
 async def run(svc: Services, actor: Actor | None = None) -> RetentionPlan:
-    """Remove what is due: one transaction per review (its people with it)."""
+    """Remove what is due: one transaction per review (its people with it), one per
+    register entry, and one for the web companion's finished sign-ins."""
     async with svc.db.transaction() as session:
         due = [v.review_id for v in await _verdicts(svc, session) if v.due]
+        entries_due = [v.entry_id for v in await _entry_verdicts(svc, session) if v.due]
     done: list[ReviewRemoval] = []
     people: list[int] = []
     for review_id in due:
@@ -255,6 +304,14 @@ async def run(svc: Services, actor: Actor | None = None) -> RetentionPlan:
         if removal is not None:
             done.append(removal)
             people.extend(gone)
+    register: list[EntryRemoval] = []
+    for entry_id in entries_due:
+        async with svc.db.transaction() as session:
+            cleared = await _remove_entry(svc, session, actor, entry_id)
+        if cleared is not None:
+            register.append(cleared)
+    async with svc.db.transaction() as session:
+        web = await _prune_web(svc, session)
     result = RetentionPlan(
         at=svc.now(),
         months=svc.settings.retention_months,
@@ -263,6 +320,9 @@ async def run(svc: Services, actor: Actor | None = None) -> RetentionPlan:
         on_hold=(),
         dry_run=False,
         totals=_totals(tuple(done), tuple(people)),
+        register=tuple(register),
+        register_totals=_register_totals(tuple(register)),
+        web=web,
     )
     async with svc.db.transaction() as session:
         audit(
@@ -272,6 +332,8 @@ async def run(svc: Services, actor: Actor | None = None) -> RetentionPlan:
             reviews=len(done),
             people=len(people),
             counts=result.totals,
+            register=len(register),
+            web=web,
         )
     return result
 
@@ -351,10 +413,164 @@ async def _anonymise(session: AsyncSession, actor: Actor | None, person_id: int)
         .values(chat_id=0, payload={})
         .execution_options(synchronize_session=False)
     )
+    # Their web companion sign-ins go with their Telegram id (signing them out).
+    await session.execute(delete(SignInLink).where(SignInLink.telegram_user_id == old))
+    await session.execute(delete(WebSession).where(WebSession.telegram_user_id == old))
     person.preferred_name = None
     person.telegram_user_id = -person_id
     person.chat_id = -person_id
     audit(session, "person_anonymised", actor=actor, person_id=person_id)
+
+
+# --- the Dynamic Support Register ------------------------------------------------------
+
+
+def _today(svc: Services) -> date:
+    return svc.now().astimezone(svc.settings.zone).date()
+
+
+async def _entry_verdicts(svc: Services, session: AsyncSession) -> list[EntryVerdict]:
+    """Every entry whose young person has left the register, decided. A legal hold on
+    any review of that young person keeps the entry (`review hold-data`)."""
+    held = (
+        select(Review.young_person_id)
+        .join(DataHold, DataHold.review_id == Review.id)
+        .where(DataHold.released_at.is_(None))
+    )
+    rows = await session.execute(
+        select(
+            DsrEntry.id,
+            DsrEntry.left_on,
+            DsrEntry.data_removed_at,
+            DsrEntry.young_person_id.in_(held),
+        )
+        .where(DsrEntry.left_on.is_not(None))
+        .order_by(DsrEntry.id)
+    )
+    day, policy = _today(svc), policy_of(svc)
+    return [
+        decide_entry(EntryFacts(entry_id, left_on, bool(on_hold), removed_at), day, policy)
+        for entry_id, left_on, removed_at, on_hold in rows
+    ]
+
+
+def _held_entries(svc: Services, verdicts: list[EntryVerdict]) -> tuple[int, ...]:
+    day = _today(svc)
+    return tuple(
+        v.entry_id
+        for v in verdicts
+        if v.keep is Keep.ON_HOLD and v.remove_after is not None and v.remove_after <= day
+    )
+
+
+def _register_totals(register: tuple[EntryRemoval, ...]) -> dict[str, int]:
+    totals: dict[str, int] = defaultdict(int)
+    for removal in register:
+        for kind, count in removal.removes.items():
+            totals[kind] += count
+    return dict(sorted(totals.items()))
+
+
+async def entry_removable(session: AsyncSession, entry_id: int) -> dict[str, int]:
+    """What clearing this register entry would take, by kind (counts, no content)."""
+    entry = await session.get_one(DsrEntry, entry_id)
+    n = func.count()
+    counts = {
+        "register_reasons": select(n).where(
+            DsrEntry.id == entry_id,
+            (DsrEntry.rag_reason.is_not(None)) | (DsrEntry.cetr_settled_reason.is_not(None)),
+        ),
+        "register_key_workers": select(n).where(
+            DsrEntry.id == entry_id, DsrEntry.key_worker.is_not(None)
+        ),
+        "register_changes": select(n).where(
+            DsrChange.entry_id == entry_id,
+            (DsrChange.reason.is_not(None)) | (DsrChange.by.is_not(None)),
+        ),
+        "recorded_outcomes": select(n).where(
+            RecordedReview.young_person_id == entry.young_person_id,
+            (RecordedReview.outcome.is_not(None)) | (RecordedReview.recorded_by.is_not(None)),
+        ),
+        "register_reminders": select(n).where(
+            Reminder.young_person_id == entry.young_person_id,
+            Reminder.kind.in_(DSR_ENTRY_KINDS),
+            Reminder.chat_id != 0,
+        ),
+    }
+    found = {kind: await _count(session, query) for kind, query in counts.items()}
+    return {kind: count for kind, count in found.items() if count}
+
+
+async def _remove_entry(
+    svc: Services, session: AsyncSession, actor: Actor | None, entry_id: int
+) -> EntryRemoval | None:
+    # Decided again inside this transaction: a hold, or a return to the register, wins.
+    verdict = next((v for v in await _entry_verdicts(svc, session) if v.entry_id == entry_id), None)
+    if verdict is None or not verdict.due:
+        return None
+    entry = await session.get_one(DsrEntry, entry_id, with_for_update=True)
+    removes = await entry_removable(session, entry_id)
+    young = entry.young_person_id
+    statements = [
+        update(DsrEntry)
+        .where(DsrEntry.id == entry_id)
+        .values(
+            rag_reason=None, key_worker=None, cetr_settled_reason=None, data_removed_at=svc.now()
+        ),
+        update(DsrChange).where(DsrChange.entry_id == entry_id).values(reason=None, by=None),
+        update(RecordedReview)
+        .where(RecordedReview.young_person_id == young)
+        .values(outcome=None, recorded_by=None),
+        update(Reminder)
+        .where(
+            Reminder.young_person_id == young,
+            Reminder.kind.in_(DSR_ENTRY_KINDS),
+            Reminder.status == ReminderStatus.PENDING,
+        )
+        .values(status=ReminderStatus.CANCELLED),
+        update(Reminder)
+        .where(Reminder.young_person_id == young, Reminder.kind.in_(DSR_ENTRY_KINDS))
+        .values(payload={}, chat_id=0),
+    ]
+    for statement in statements:
+        await session.execute(statement.execution_options(synchronize_session=False))
+    audit(session, "retention_register_removed", actor=actor, entry_id=entry_id, counts=removes)
+    return EntryRemoval(entry_id, removes)
+
+
+# --- the web companion's sign-in links and sessions -------------------------------------
+
+
+def _web_finished(svc: Services) -> dict[str, Any]:
+    cut = web_cutoffs(svc.now(), svc.settings.web_session_idle_minutes)
+    return {
+        "sign_in_links": (SignInLink, or_(
+            SignInLink.used_at < cut.finished_before,
+            SignInLink.expires_at < cut.finished_before,
+        )),
+        "web_sessions": (WebSession, or_(
+            WebSession.ended_at < cut.finished_before,
+            WebSession.expires_at < cut.finished_before,
+            WebSession.last_seen_at < cut.idle_before,
+        )),
+    }  # fmt: skip
+
+
+async def _web_counts(svc: Services, session: AsyncSession) -> dict[str, int]:
+    found = {
+        name: await _count(session, select(func.count()).select_from(model).where(where))
+        for name, (model, where) in _web_finished(svc).items()
+    }
+    return {name: count for name, count in found.items() if count}
+
+
+async def _prune_web(svc: Services, session: AsyncSession) -> dict[str, int]:
+    done: dict[str, int] = {}
+    for name, (model, where) in _web_finished(svc).items():
+        result = await session.execute(delete(model).where(where))
+        if result.rowcount:  # type: ignore[attr-defined]
+            done[name] = int(result.rowcount)  # type: ignore[attr-defined]
+    return done
 
 
 # --- legal hold --------------------------------------------------------------------------

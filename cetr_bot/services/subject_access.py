@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, delete, false, or_, select, update
@@ -612,6 +612,7 @@ async def decide(svc: Services, actor: Actor, request_id: int, *, approve: bool)
             req.status = "declined"
             audit(session, "data_request_declined", actor=actor, person_id=req.person_id,
                   role=staff_role(actor), request_id=req.id)  # fmt: skip
+            await _tell_person(svc, session, req, "declined")
             return replace(base, outcome="declined")
         if req.kind == EXPORT:
             req.status = "approved"
@@ -624,6 +625,7 @@ async def decide(svc: Services, actor: Actor, request_id: int, *, approve: bool)
             req.status = "refused"
             audit(session, "erasure_refused", actor=actor, person_id=req.person_id,
                   role=staff_role(actor), request_id=req.id, on_hold=held)  # fmt: skip
+            await _tell_person(svc, session, req, "on_hold")
             return replace(base, outcome="on_hold", on_hold=tuple(held))
         req.status = "approved"
         req.done_at = svc.now()
@@ -637,6 +639,41 @@ async def decide(svc: Services, actor: Actor, request_id: int, *, approve: bool)
 
 
 EXPORT_FORMATS = ("html", "json")
+# On the web companion, an approved copy can be opened for this long after approval;
+# then the person asks again (/mydata) for a fresh one.
+COPY_PAGE_DAYS = 30
+
+
+async def _tell_person(svc: Services, session: AsyncSession, req: DataRequest, why: str) -> None:
+    """The person hears that their request was not carried out, and what they can do
+    (a reminder row, sent once; the words are composed at sending time)."""
+    person = await session.get_one(Person, req.person_id)
+    if person.chat_id <= 0:  # erased or anonymised: there is nobody to tell
+        return
+    now = svc.now()
+    session.add(
+        Reminder(
+            key=f"{ReminderKind.DATA_DECLINED}:q{req.id}",
+            kind=ReminderKind.DATA_DECLINED,
+            person_id=person.id,
+            chat_id=person.chat_id,
+            due_at=now,
+            send_after=now,
+            status=ReminderStatus.PENDING,
+            attempts=0,
+            payload={"request_id": req.id, "why": why},
+        )
+    )
+    await session.flush()
+
+
+async def declined_request(session: AsyncSession, request_id: int) -> DataRequest | None:
+    """The request, while the person it was declined for can still be told."""
+    req = await session.get(DataRequest, request_id)
+    if req is None or req.status not in ("declined", "refused"):
+        return None
+    person = await session.get(Person, req.person_id)
+    return req if person is not None and person.telegram_user_id > 0 else None
 
 
 async def _queue_copy(svc: Services, session: AsyncSession, req: DataRequest) -> None:
@@ -657,6 +694,60 @@ async def _queue_copy(svc: Services, session: AsyncSession, req: DataRequest) ->
             )
         )
     await session.flush()
+
+
+async def _approved_copy(session: AsyncSession, request_id: int) -> DataRequest | None:
+    req = await session.get(DataRequest, request_id)
+    if req is None or req.status != "approved" or req.kind != EXPORT:
+        return None
+    person = await session.get(Person, req.person_id)
+    return req if person is not None and person.telegram_user_id > 0 else None
+
+
+async def offer_copy(svc: Services, session: AsyncSession, request_id: int) -> DataRequest | None:
+    """An approved copy is offered on the web companion (the chat gets a link only): the
+    request is done when offered; each view and download is audited (`copy_for_viewer`)."""
+    req = await _approved_copy(session, request_id)
+    if req is None:
+        return None
+    req.done_at = svc.now()
+    audit(session, "data_copy_offered", person_id=req.person_id, request_id=req.id,
+          role="system", via="web")  # fmt: skip
+    return req
+
+
+def copy_page_until(req: DataRequest) -> datetime:
+    return (req.decided_at or req.requested_at) + timedelta(days=COPY_PAGE_DAYS)
+
+
+async def copy_for_viewer(svc: Services, actor: Actor, request_id: int, fmt: str) -> Export:
+    """The copy, for the person it is about and nobody else (anyone else, or no such
+    request: the same "not found"); Invalid("copy_expired") after COPY_PAGE_DAYS.
+    Read fresh, in one transaction, and audited as an export on the web."""
+    if fmt not in EXPORT_FORMATS:
+        raise Invalid("bad_request_kind")
+    found: Export | None = None
+    refused = ""
+    async with svc.db.transaction() as session:  # a refusal is audited, then raised
+        req = await _approved_copy(session, request_id)
+        person = await session.get(Person, req.person_id) if req is not None else None
+        uid = actor.telegram_user_id
+        if req is None or person is None or uid is None or person.telegram_user_id != uid:
+            refused = "request_not_found"
+            audit(session, "data_copy_refused", actor=actor, request_id=request_id)
+        elif svc.now() >= copy_page_until(req):
+            refused = "copy_expired"
+            audit(session, "data_copy_refused", actor=actor, person_id=person.id,
+                  request_id=req.id, why="expired")  # fmt: skip
+        else:
+            found = await collect(session, person.id, svc.now())
+            audit(session, "data_exported", actor=actor, person_id=person.id, role="self",
+                  request_id=req.id, via="web", format=fmt, counts=found.counts())  # fmt: skip
+    if refused == "copy_expired":
+        raise Invalid("copy_expired", request_id=request_id)
+    if found is None:
+        raise NotFound("request_not_found", request_id=request_id)
+    return found
 
 
 async def copy_for_sending(

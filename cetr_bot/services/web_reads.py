@@ -18,6 +18,7 @@ from cetr_bot.services import (
     preparation_reads,
     reviews,
     safeguarding,
+    subject_access,
     yp_questions,
 )
 from cetr_bot.services.context import Actor, Services, audit
@@ -197,3 +198,22 @@ async def young_person_feedback(svc: Services, actor: Actor, review_id: int) -> 
             raise NotFound("feedback_not_ready")
         audit(session, "feedback_read_web", actor=actor, review_id=review_id)
         return answers
+
+
+# --- a person's copy of their data --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MyData:
+    request_id: int
+    export: subject_access.Export
+    young_person: bool  # easy-read wording
+
+
+async def my_data(svc: Services, actor: Actor, request_id: int, fmt: str = "html") -> MyData:
+    """The approved copy of the signed-in person's own data (nobody else's: the same
+    "not found" for another's request and for none); each view and download audited."""
+    found = await subject_access.copy_for_viewer(svc, actor, request_id, fmt)
+    async with svc.db.transaction() as session:
+        young = await subject_access.is_young_person(session, found.person_id)
+    return MyData(request_id, found, young)

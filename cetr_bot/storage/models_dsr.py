@@ -40,6 +40,11 @@ class DsrEntry(Base):
     out_of_area: Mapped[bool] = mapped_column(Boolean, default=False)
     # Bumped on every change: older buttons become stale.
     version: Mapped[int] = mapped_column(Integer, default=0)
+    # Off the register (a DsrLeft code): retention clears the free text RETENTION_MONTHS
+    # after left_on (unless a review of theirs is on legal hold); back on: both None.
+    left_on: Mapped[date | None] = mapped_column(Date)
+    left_why: Mapped[str | None] = mapped_column(String(20))
+    data_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -20,7 +20,7 @@ class DataRequest(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     kind: Mapped[str] = mapped_column(String(12))  # export | erase
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # pending → approved (then done_at) | refused (e.g. a legal hold)
+    # pending → approved (then done_at) | declined | refused (e.g. a legal hold)
     status: Mapped[str] = mapped_column(String(12), default="pending")
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by: Mapped[int | None] = mapped_column(BigInteger)  # the coordinator's Telegram id

@@ -171,6 +171,30 @@ class Pages:
             return self.html("register_entry", v=entry)
         return self.html("register", reg=await dsr.register(self.svc, actor))
 
+    async def my_data(self, request: web.Request, actor: Actor) -> web.StreamResponse:
+        try:
+            mine = await web_reads.my_data(self.svc, actor, _id(request))
+        except Invalid as gone:
+            if gone.key != "copy_expired":
+                raise
+            return self.html("my_data_expired", 410)
+        return self.html("my_data", v=mine)
+
+    async def my_data_json(self, request: web.Request, actor: Actor) -> web.StreamResponse:
+        try:
+            mine = await web_reads.my_data(self.svc, actor, _id(request), "json")
+        except Invalid as gone:
+            if gone.key != "copy_expired":
+                raise
+            return self.html("my_data_expired", 410)
+        response = web.Response(text=mine.export.to_json(), content_type="application/json")
+        response.headers["Content-Disposition"] = (
+            f'attachment; filename="my-data-{mine.export.person_id}.json"'
+        )
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Content-Security-Policy"] = csp()
+        return response
+
     async def pack_page(self, request: web.Request, actor: Actor) -> web.StreamResponse:
         try:
             current = await pack.pack_for(self.svc, actor, review_id=_id(request))
@@ -300,6 +324,9 @@ def register(app: web.Application, ctx: WebContext) -> None:
     app.router.add_get(paths[Page.REGISTER], pages.page(pages.register))
     app.router.add_get(paths[Page.REGISTER] + "/{id}", pages.page(pages.register))
     app.router.add_get(paths[Page.PACK] + ".pdf", pages.page(pages.pack_pdf))
+    # The download first: "{id}" alone would match "7.json" too.
+    app.router.add_get(paths[Page.MY_DATA] + ".json", pages.page(pages.my_data_json))
+    app.router.add_get(paths[Page.MY_DATA], pages.page(pages.my_data))
     app.router.add_post(AUTH_PATH, pages.mini_app_auth)
     app.router.add_post(SIGN_OUT_PATH, pages.sign_out)
     app.router.add_get(web_links.SIGN_IN_PATH, pages.sign_in_get)

@@ -204,6 +204,9 @@ async def test_forgetme_in_the_bot(bot, client, svc, database_url):
     assert NAME not in notice.plain and "YP-FORGET" not in notice.plain
     [refused] = await coordinator.tap("✅ Erase their data", message=notice)
     assert "refused" in refused.plain and f"review #{review_id}" in refused.plain
+    await tick(svc, bot)  # they are told why it has to wait
+    [wait] = await young.wait_for(1)
+    assert "We cannot forget you yet" in wait.plain
     async with svc.db.transaction() as session:
         person = await session.scalar(select(Person).where(Person.telegram_user_id == UID))
         assert person is not None and person.preferred_name == NAME

@@ -54,3 +54,35 @@ def test_a_person_keeps_their_name_while_any_review_of_theirs_keeps_its_data():
     # person 4's only review went earlier: not this run's business
     assert people_to_anonymise({4: [12]}, [10], already_removed=[12]) == ()
     assert people_to_anonymise({5: []}, [10]) == ()
+
+
+def test_a_register_entry_is_due_months_after_leaving_unless_held():
+    from datetime import date
+
+    from cetr_bot.retention_rules import EntryFacts, decide_entry
+
+    left = date(2026, 1, 31)
+    assert decide_entry(EntryFacts(1, None), date(2040, 1, 1), TWELVE).keep is Keep.OPEN
+    assert decide_entry(EntryFacts(1, left), date(2027, 1, 30), TWELVE).keep is Keep.NOT_YET
+    due = decide_entry(EntryFacts(1, left), date(2027, 1, 31), TWELVE)
+    assert due.due and due.remove_after == date(2027, 1, 31)
+    held = decide_entry(EntryFacts(1, left, on_hold=True), date(2030, 1, 1), TWELVE)
+    assert held.keep is Keep.ON_HOLD and not held.due
+    gone = EntryFacts(1, left, data_removed_at=CLOSED)
+    assert decide_entry(gone, date(2030, 1, 1), TWELVE).keep is Keep.REMOVED
+
+
+def test_web_sign_ins_go_a_day_after_they_finished():
+    from cetr_bot.retention_rules import web_cutoffs
+
+    cut = web_cutoffs(CLOSED, idle_minutes=30)
+    assert cut.finished_before == CLOSED - timedelta(hours=24)
+    assert cut.idle_before == CLOSED - timedelta(hours=24, minutes=30)
+
+
+def test_every_leaving_code_fits_the_change_history_column():
+    from cetr_bot.domain import DsrLeft
+    from cetr_bot.storage.models_dsr import DsrChange, DsrEntry
+
+    limit = min(DsrChange.__table__.c.new.type.length, DsrEntry.__table__.c.left_why.type.length)
+    assert all(len(code.value) <= limit for code in DsrLeft)
