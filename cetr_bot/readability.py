@@ -4,8 +4,8 @@ by the usual vowel-group rules, checked against textstat's dictionary-based coun
 tests/unit/test_readability.py.
 
 Markup is read as a reader sees it: HTML tags go, entities are decoded, emoji and other
-symbols are not words, and nor are bot commands (/help). Every line is a sentence (a heading or a list item is read on
-its own), as is every run of words ending in . ! ? or : .
+symbols are not words, and nor are bot commands (/help). Every line is a sentence (a
+heading or a list item is read on its own), as is every run of words ending in . ! ? : ;
 """
 
 from __future__ import annotations
