@@ -16,6 +16,7 @@ from typing import ClassVar, Literal, Self, TypeGuard, TypeVar
 from cetr_bot.domain import Role, parse_role
 from cetr_bot.parsing import parse_id
 from cetr_bot.services.errors import Invalid
+from cetr_bot.text import languages
 
 SEP = ":"
 MAX_BYTES = 64  # Telegram's limit on callback data
@@ -658,3 +659,22 @@ def _by_kind(data: str, codecs: dict[str, type[T]]) -> type[T]:
     if codec is None:
         raise stale()
     return codec
+
+
+# --- language -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChooseLanguage:
+    """lg:<code>, one of the shipped languages (messages/locales)."""
+
+    code: str
+    PREFIX: ClassVar[str] = "lg"
+
+    def pack(self) -> str:
+        return join(self.PREFIX, self.code)
+
+    @classmethod
+    def parse(cls, data: str) -> Self:
+        (code,) = split(data, cls.PREFIX, 1)
+        return cls(one_of(code, languages()))

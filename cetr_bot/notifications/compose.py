@@ -29,6 +29,7 @@ from cetr_bot.notifications.keyboards import rsvp_keyboard
 from cetr_bot.scheduling import calendar, follow_up
 from cetr_bot.scheduling import planner as p
 from cetr_bot.scheduling.outgoing import Composed, Outgoing, Skip
+from cetr_bot.services import people
 from cetr_bot.services.context import Services
 from cetr_bot.services.question_bank import has_questions
 from cetr_bot.storage.coordinators import team_scope
@@ -127,8 +128,12 @@ async def _compose(
     result: dict[int, Composed] = {}
     state = _State(svc, session)
     await state.prefetch(rows)
+    # Each message in its reader's language, easy-read for the young person.
+    readers = await people.readers(session, (r.person_id for r in rows if r.person_id))
     for row in rows:
-        result[row.id] = await _one(svc, texts, state, row, now)
+        reader = readers.get(row.person_id) if row.person_id else None
+        own = texts.variant(language=reader.language, easy=reader.easy_read) if reader else texts
+        result[row.id] = await _one(svc, own, state, row, now)
     await _supersede(session, rows, result, now)
     return result
 

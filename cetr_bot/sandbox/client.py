@@ -138,9 +138,15 @@ class SandboxClient:
         await self._http.aclose()
 
     def user(
-        self, user_id: int, first_name: str = "Test", username: str | None = None
+        self,
+        user_id: int,
+        first_name: str = "Test",
+        username: str | None = None,
+        *,
+        language_code: str | None = None,
     ) -> SandboxUser:
-        return SandboxUser(self, user_id, first_name, username)
+        """`language_code`: the user's Telegram app language (default "en")."""
+        return SandboxUser(self, user_id, first_name, username, language_code=language_code)
 
     async def request(
         self,
@@ -250,8 +256,10 @@ class SandboxUser:
         *,
         chat_id: int | None = None,
         chat_type: str | None = None,
+        language_code: str | None = None,
     ) -> None:
         self.client = client
+        self.language_code = language_code
         self.user_id = user_id
         self.first_name = first_name
         self.username = username
@@ -269,11 +277,14 @@ class SandboxUser:
             self.username,
             chat_id=chat_id,
             chat_type=chat_type,
+            language_code=self.language_code,
         )
 
     @property
     def _who(self) -> dict[str, Any]:
         who: dict[str, Any] = {"first_name": self.first_name, "username": self.username}
+        if self.language_code:
+            who["language_code"] = self.language_code
         if self.chat_id != self.user_id:
             who |= {"chat_id": self.chat_id, "chat_type": self.chat_type}
         return who

@@ -190,7 +190,8 @@ async def _json(request: web.Request) -> dict[str, Any]:
 
 
 def _user_fields(body: dict[str, Any]) -> dict[str, Any]:
-    return {"first_name": body.get("first_name"), "username": body.get("username")}
+    fields = {"first_name": body.get("first_name"), "username": body.get("username")}
+    return fields | {"language_code": body.get("language_code")}
 
 
 def _chat_fields(sandbox: Sandbox, body: dict[str, Any]) -> dict[str, Any]:

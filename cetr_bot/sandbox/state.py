@@ -234,7 +234,11 @@ class SandboxState:
         return self._register_user(user_id, first_name, None)
 
     def _register_user(
-        self, user_id: int, first_name: str | None, username: str | None
+        self,
+        user_id: int,
+        first_name: str | None,
+        username: str | None,
+        language_code: str | None = None,
     ) -> dict[str, Any]:
         if user_id <= 0:
             raise SandboxError("user ids must be positive integers")
@@ -245,6 +249,8 @@ class SandboxState:
             user["first_name"] = first_name
         if username:
             user["username"] = username
+        if language_code:  # the Telegram app's language, as an IETF tag
+            user["language_code"] = language_code
         return dict(user)
 
     def add_group(self, chat_id: int, chat_type: str = "group", title: str = "") -> None:
@@ -509,13 +515,14 @@ class SandboxState:
         *,
         first_name: str | None = None,
         username: str | None = None,
+        language_code: str | None = None,
         chat_id: int | None = None,
     ) -> dict[str, Any]:
         """A user writes to the bot (privately, or in a group chat_id added with
         add_group); commands get a bot_command entity like on Telegram."""
         if not text or not text.strip():
             raise SandboxError("Telegram clients cannot send an empty message")
-        user = self._register_user(user_id, first_name, username)
+        user = self._register_user(user_id, first_name, username, language_code)
         message = self._user_message(user, self._text_body(text), chat_id)
         update = self._message_update(chat_id, message)
         return self._delivered_to_bot(message["chat"]["id"], update, message["message_id"])
@@ -528,12 +535,13 @@ class SandboxState:
         *,
         first_name: str | None = None,
         username: str | None = None,
+        language_code: str | None = None,
         chat_id: int | None = None,
     ) -> dict[str, Any]:
         """A user edits a message they sent: Telegram sends an edited_message update."""
         if not text or not text.strip():
             raise SandboxError("Telegram clients cannot send an empty message")
-        user = self._register_user(user_id, first_name, username)
+        user = self._register_user(user_id, first_name, username, language_code)
         chat = user_id if chat_id is None else chat_id
         sent = self._user_texts.get((chat, message_id))
         if sent is None:
@@ -557,10 +565,11 @@ class SandboxState:
         *,
         first_name: str | None = None,
         username: str | None = None,
+        language_code: str | None = None,
         chat_id: int | None = None,
     ) -> dict[str, Any]:
         """A user sends a sticker, photo, location, voice note, document or contact."""
-        user = self._register_user(user_id, first_name, username)
+        user = self._register_user(user_id, first_name, username, language_code)
         try:
             body = user_media(kind, self.add_file, user)
         except ValueError as exc:
@@ -578,11 +587,12 @@ class SandboxState:
         forge: bool = False,
         first_name: str | None = None,
         username: str | None = None,
+        language_code: str | None = None,
         chat_id: int | None = None,
     ) -> dict[str, Any]:
         """A user taps an inline button (on a message in chat_id, their private chat by
         default); forge=True skips the does-it-exist check."""
-        user = self._register_user(user_id, first_name, username)
+        user = self._register_user(user_id, first_name, username, language_code)
         chat = user_id if chat_id is None else chat_id
         message = self.bot_message(chat, message_id)
         if message is None:

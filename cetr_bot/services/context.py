@@ -30,6 +30,7 @@ class Actor:
     telegram_user_id: int | None
     chat_id: int | None = None
     first_name: str | None = None
+    language_code: str | None = None  # Telegram's guess of their language (IETF tag)
 
     @classmethod
     def cli(cls) -> Actor:

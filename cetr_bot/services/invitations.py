@@ -17,6 +17,7 @@ from cetr_bot.services.errors import Invalid, NotFound, ServiceError
 from cetr_bot.services.events import review_changed
 from cetr_bot.services.reviews import load_review
 from cetr_bot.storage.models import Invitation, Participant, Person, Review, StartAttempt
+from cetr_bot.text import language_for
 from cetr_bot.text_safety import clean_name
 
 TOKEN_BYTES = 24  # 192 bits → 32 URL-safe characters, inside Telegram's 64.
@@ -208,6 +209,7 @@ async def _new_person(session: AsyncSession, actor: Actor) -> Person:
         telegram_user_id=actor.telegram_user_id,
         chat_id=actor.chat_id,
         preferred_name=clean_name(actor.first_name),
+        language=language_for(actor.language_code),  # /language changes it
     )
     session.add(person)
     await session.flush()

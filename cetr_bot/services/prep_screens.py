@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, Literal
 
 from cetr_bot.domain import ReviewType, Role
-from cetr_bot.services import consent
+from cetr_bot.services import consent, question_bank
 from cetr_bot.services.errors import ServiceError
 from cetr_bot.services.memberships import Membership
 from cetr_bot.services.question_bank import Question, library
 from cetr_bot.services.safeguarding import Alert
 from cetr_bot.services.walk import Walk
+from cetr_bot.text import DEFAULT_LANGUAGE
 
 ScreenKind = Literal["consent", "question", "summary", "submitted", "stopped", "consent_saved"]
 
@@ -105,6 +106,31 @@ def screen(
         return Screen(shown, question=step.question, number=number, current=current, **common)
     lines = [line(walk, q, n) for n, q in enumerate(walk.questions, 1)]
     return Screen(shown, lines=lines, areas=library().areas, **common)
+
+
+def in_language(screen: Screen, language: str) -> Screen:
+    """The screen with its questions' words, answers' labels and areas in `language`."""
+    if language == DEFAULT_LANGUAGE:
+        return screen
+
+    def local_line(answer: AnswerLine | None) -> AnswerLine | None:
+        if answer is None:
+            return None
+        question = question_bank.in_language(answer.question, language)
+        shown = answer.shown
+        if answer.kind == "option" and answer.value is not None:
+            option = question.option(answer.value)
+            shown = option.label if option else shown
+        return replace(answer, question=question, shown=shown)
+
+    lines = [local for line in screen.lines if (local := local_line(line)) is not None]
+    return replace(
+        screen,
+        question=question_bank.in_language(screen.question, language) if screen.question else None,
+        current=local_line(screen.current),
+        lines=lines,
+        areas={k: question_bank.library(language).areas.get(k, v) for k, v in screen.areas.items()},
+    )
 
 
 def line(walk: Walk, question: Question, number: int) -> AnswerLine:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cetr_bot.domain import ReviewStatus, Role
 from cetr_bot.parsing import parse_date, parse_id
-from cetr_bot.services import actions, consent, safeguarding
+from cetr_bot.services import actions, consent, question_bank, safeguarding
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid, NotAllowed
 from cetr_bot.services.events import review_changed
@@ -22,7 +22,6 @@ from cetr_bot.services.question_bank import (
     CHOICE_KINDS,
     Question,
     has_questions,
-    library,
     normalise,
 )
 from cetr_bot.services.safeguarding import Alert
@@ -30,13 +29,18 @@ from cetr_bot.services.walk import Walk, load, load_active, run
 from cetr_bot.storage.coordinators import coordinator_chats
 from cetr_bot.storage.models import Participant, Person, Review
 from cetr_bot.storage.models_preparation import PrepAnswer, PrepProgress, ReviewPapers
+from cetr_bot.text import languages
 from cetr_bot.text_safety import clean_text
 
 MAX_TEXT = 3000
 SKIP, NOT_SURE = "skip", "not_sure"
 # Typed words that mean the same as the Skip / Not sure buttons.
-TYPED_SKIP = frozenset({"skip", "pass", "next"})
-TYPED_NOT_SURE = frozenset({"not sure", "dont know", "do not know", "idk", "unsure"})
+# Typed instead of pressing "Skip" / "Not sure", in English or Polish.
+TYPED_SKIP = frozenset({"skip", "pass", "next", "pomiń", "pomin", "dalej"})
+TYPED_NOT_SURE = frozenset(
+    {"not sure", "dont know", "do not know", "idk", "unsure", "nie wiem", "nie jestem pewien"}
+    | {"nie jestem pewna", "nie jestem pewny"}
+)
 
 
 async def mark_papers_sent(svc: Services, session: AsyncSession, review_id: int) -> None:
@@ -230,9 +234,10 @@ def _read_typed(svc: Services, question: Question, text: str) -> tuple[str, str]
     if plain in TYPED_NOT_SURE:
         return NOT_SURE, NOT_SURE
     if question.kind in CHOICE_KINDS:
-        for option in question.options:
-            if plain in (normalise(option.value), normalise(option.label)):
-                return "option", option.value
+        for language in languages():  # a button's words typed in any language
+            for option in question_bank.in_language(question, language).options:
+                if plain in (normalise(option.value), normalise(option.label)):
+                    return "option", option.value
         raise Invalid("use_buttons")
     if question.kind == "date":
         day = parse_date(text)
@@ -345,7 +350,9 @@ async def _safeguard(
 ) -> safeguarding.Raised | None:
     """An answer that says someone is not safe raises a flag and alerts at once; one
     naming restraint or seclusion raises a rights concern too."""
-    found = library().scan_for_harm(value) if kind == "text" and walk.bank.scan_for_harm else None
+    found = (
+        question_bank.scan_for_harm(value) if kind == "text" and walk.bank.scan_for_harm else None
+    )
     if kind == "option" and value in question.alert_on:
         source = "answer"
     elif found is not None and found.harm:

@@ -22,7 +22,7 @@ from markupsafe import Markup
 
 from cetr_bot.domain import PANEL_ROLES, ReviewType, Role
 from cetr_bot.services.harm_words import Found, Vocabulary, VocabularyError, parse_vocabulary
-from cetr_bot.text import MESSAGES, Texts
+from cetr_bot.text import DEFAULT_LANGUAGE, MESSAGES, Texts, languages
 
 QUESTIONS = MESSAGES / "questions"
 KINDS = frozenset({"buttons", "yes_no", "scale", "date", "text", "voice"})
@@ -124,9 +124,56 @@ def normalise(text: str) -> str:
 
 
 @cache
-def library() -> Library:
-    """The banks in messages/questions, loaded once per process."""
-    return load_library(QUESTIONS)
+def library(language: str = DEFAULT_LANGUAGE) -> Library:
+    """The banks in messages/questions (or a language's messages/locales/<code>/questions:
+    the same ids, kinds and option values, the words translated), loaded once per process.
+    English is the structure every walk-through follows; a language only gives words."""
+    if language == DEFAULT_LANGUAGE or language not in languages():
+        return load_library(QUESTIONS)
+    local = MESSAGES / "locales" / language / "questions"
+    return load_library(local) if local.is_dir() else library()
+
+
+@cache
+def _translations(language: str) -> dict[tuple[str, str], Question]:
+    """(question id, English text) → the same question in `language`."""
+    english, local = library(), library(language)
+    table: dict[tuple[str, str], Question] = {}
+    for key, bank in english.banks.items():
+        other = local.banks.get(key)
+        for question in bank.questions if other is not None else ():
+            found = other.get(question.id) if other is not None else None
+            if found is not None:
+                table[(question.id, question.text)] = found
+    return table
+
+
+def in_language(question: Question, language: str) -> Question:
+    """The question with its words (text, short, option labels) in `language`; the
+    same id, kind and option values, so answers are stored the same in every language.
+    Untranslated (or a question made from an action's words): as it is."""
+    if language == DEFAULT_LANGUAGE:
+        return question
+    found = _translations(language).get((question.id, question.text))
+    if found is None:
+        return question
+    labels = {o.value: o.label for o in found.options}
+    options = tuple(Option(o.value, labels.get(o.value, o.label)) for o in question.options)
+    return replace(question, text=found.text, short=found.short, options=options)
+
+
+def scan_for_harm(text: str) -> Found:
+    """Safeguarding phrases in any shipped language: someone may write in either."""
+    found = library().scan_for_harm(text)
+    for language in languages()[1:]:
+        if found.harm:
+            break
+        found = library(language).scan_for_harm(text)
+    return found
+
+
+def mentions_harm(text: str) -> bool:
+    return scan_for_harm(text).harm
 
 
 def has_questions(role: Role, review_type: ReviewType) -> bool:

@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cetr_bot.domain import ReviewType, Role
-from cetr_bot.services import consent
+from cetr_bot.services import consent, question_bank
 from cetr_bot.services.context import Actor, Services, audit, staff_role
 from cetr_bot.services.errors import Invalid, NotAllowed, NotFound
 from cetr_bot.services.memberships import Membership, memberships
@@ -386,7 +386,7 @@ async def _record(
         category=category,
         text=text,
     )
-    harm = bool(text) and library().mentions_harm(text or "")
+    harm = bool(text) and question_bank.mentions_harm(text or "")
     return ConcernStep(
         "recorded",
         participant_id=participant_id,

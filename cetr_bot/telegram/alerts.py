@@ -15,7 +15,7 @@ from cetr_bot.scheduling import delivery
 from cetr_bot.services import safeguarding
 from cetr_bot.services.safeguarding import Alert
 from cetr_bot.telegram.prep_buttons import button
-from cetr_bot.telegram.replies import Context, services, texts
+from cetr_bot.telegram.replies import Context, base_texts, services
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ async def send_alerts(context: Context, alerts: list[Alert], flag_id: int | None
     counts: dict[int | None, list[int]] = {}
     for alert in alerts:
         tally = counts.setdefault(alert.counts_for or flag_id, [0, 0])
-        text = texts(context).render(alert.template, **alert.params)
+        text = base_texts(context).render(alert.template, **alert.params)
         if await _send_with_retries(context, alert.chat_id, text, _keyboard(context, alert)):
             tally[0] += 1
         else:
@@ -75,5 +75,5 @@ def _keyboard(context: Context, alert: Alert) -> InlineKeyboardMarkup | None:
     via = deliver(services(context).settings, Content.FLAG, int(review_id or 0))
     if via.url is not None and review_id is not None:
         private = is_private_chat(alert.chat_id)
-        return keyboards.open_page(texts(context), Content.FLAG, via.url, private_chat=private)
+        return keyboards.open_page(base_texts(context), Content.FLAG, via.url, private_chat=private)
     return keyboards.grid([button(context, "read_flag", ReadFlag(alert.flag_id))])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
+from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
@@ -17,7 +17,7 @@ from telegram.ext import (
 
 from cetr_bot.scheduling import dispatcher, retention_job
 from cetr_bot.scheduling.delivery import TIMEOUTS, SharedRateLimiter
-from cetr_bot.services import teams
+from cetr_bot.services import people, teams
 from cetr_bot.services.context import Services
 from cetr_bot.telegram.handlers import (
     actions,
@@ -32,13 +32,14 @@ from cetr_bot.telegram.handlers import (
     dsr,
     feedback,
     gate,
+    language,
     my_data,
     pack,
     preparation,
     review_feedback,
     web_signin,
 )
-from cetr_bot.telegram.menus import EVERYONE_COMMANDS, set_coordinator_menu
+from cetr_bot.telegram.menus import publish_menus, set_coordinator_menu
 from cetr_bot.telegram.replies import guarded
 from cetr_bot.telegram.updates import PerPersonProcessor
 from cetr_bot.text import Texts
@@ -63,6 +64,7 @@ CAPABILITIES = (
     dsr,
     web_signin,
     my_data,
+    language,
 )
 
 # Typed text (not a command) goes to the first of these that takes it. A guided flow
@@ -129,10 +131,11 @@ def register_handlers(app: Application) -> None:
     app.add_handler(MessageHandler(private & filters.TEXT, guarded(text)))
     app.add_handler(MessageHandler(private & ~filters.TEXT, guarded(media)))
     app.add_error_handler(common.on_error)
-    # First of all (group -2): private chats only, and edits are not new input.
+    # First of all (group -3): how the sender reads (language, easy-read), so every
+    # reply, even the gate's, is in their words; and whether they had blocked us.
+    app.add_handler(TypeHandler(Update, common.note_reader), group=-3)
+    # Then (group -2): private chats only, and edits are not new input.
     app.add_handler(TypeHandler(Update, gate.gate), group=-2)
-    # Then (group -1): a message from someone who had blocked us.
-    app.add_handler(TypeHandler(Update, common.note_seen), group=-1)
 
 
 async def on_shutdown(app: Application) -> None:
@@ -146,12 +149,8 @@ async def on_startup(app: Application) -> None:
     """Learn our username (for invite links) and publish the command menus."""
     svc: Services = app.bot_data["services"]
     svc.bot_username = app.bot.username
-    everyone = [BotCommand(c, _describe(app, c)) for c in EVERYONE_COMMANDS]
-    await app.bot.set_my_commands(everyone, scope=BotCommandScopeAllPrivateChats())
-    for user_id in await teams.all_coordinators(svc):
-        await set_coordinator_menu(app.bot, app.bot_data["texts"], user_id)
-
-
-def _describe(app: Application, command: str) -> str:
     texts: Texts = app.bot_data["texts"]
-    return texts.label(f"commands.{command}")
+    await publish_menus(app.bot, texts)
+    for user_id in await teams.all_coordinators(svc):
+        reader = await people.reader(svc, user_id, language_code=None)
+        await set_coordinator_menu(app.bot, texts.variant(language=reader.language), user_id)

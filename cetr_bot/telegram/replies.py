@@ -16,6 +16,7 @@ from telegram.ext import ContextTypes
 
 from cetr_bot.notifications import keyboards
 from cetr_bot.notifications.delivery_policy import Content, Delivery, deliver
+from cetr_bot.services import people
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import ServiceError
 from cetr_bot.text import Texts
@@ -31,7 +32,31 @@ def services(context: Context) -> Services:
 
 
 def texts(context: Context) -> Texts:
+    """The messages as this update's sender reads them (language, easy-read): chosen
+    once per update by `read_as`, before any other handler; else the defaults."""
+    chosen = vars(context).get(_READER_TEXTS)
+    return chosen if chosen is not None else context.application.bot_data["texts"]
+
+
+_READER_TEXTS = "cetr_reader_texts"
+
+
+def base_texts(context: Context) -> Texts:
+    """The default messages (English, not easy-read): for someone other than the sender,
+    such as the coordinator's copy of an alert, never in the sender's words."""
     return context.application.bot_data["texts"]
+
+
+async def read_as(update: Update, context: Context) -> people.Reader | None:
+    """Look up how the sender reads and keep their Texts for this update's handlers.
+    Called again after something that changes it (joining, /language)."""
+    user = update.effective_user
+    if user is None:
+        return None
+    reader = await people.reader(services(context), user.id, language_code=user.language_code)
+    defaults: Texts = context.application.bot_data["texts"]
+    vars(context)[_READER_TEXTS] = defaults.variant(language=reader.language, easy=reader.easy_read)
+    return reader
 
 
 def actor_of(update: Update) -> Actor:
@@ -40,6 +65,7 @@ def actor_of(update: Update) -> Actor:
         telegram_user_id=user.id if user else 0,
         chat_id=chat.id if chat else None,
         first_name=user.first_name if user else None,
+        language_code=user.language_code if user else None,
     )
 
 

@@ -18,7 +18,7 @@ from cetr_bot.notifications.callbacks import (
 )
 from cetr_bot.notifications.delivery_policy import Content
 from cetr_bot.notifications.keyboards import grid
-from cetr_bot.services.prep_screens import Choice, Screen
+from cetr_bot.services.prep_screens import Choice, Screen, in_language
 from cetr_bot.services.question_bank import Question, render_question
 from cetr_bot.telegram.alerts import send_alerts
 from cetr_bot.telegram.prep_buttons import button, label
@@ -46,6 +46,7 @@ async def settle_and_show(update: Update, context: Context, screen: Screen) -> N
 
 async def show(update: Update, context: Context, screen: Screen) -> None:
     """Whatever went wrong first, then help and alerts at once, then where they are now."""
+    screen = in_language(screen, texts(context).language)
     if screen.error is not None:
         await say_error(update, context, screen.error)
     if screen.safety is not None:

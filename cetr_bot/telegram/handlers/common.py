@@ -21,6 +21,7 @@ from cetr_bot.telegram.replies import (
     Handler,
     actor_of,
     guarded,
+    read_as,
     say,
     say_error,
     services,
@@ -61,6 +62,7 @@ async def start(update: Update, context: Context) -> None:
             await say_error(update, context, error)
             return
         log.info("user %s joined review %s", actor.telegram_user_id, joined.review_id)
+        await read_as(update, context)  # the young person reads easy-read from now on
         await say(
             update,
             context,
@@ -120,10 +122,14 @@ async def unknown_command(update: Update, context: Context) -> None:
     await say(update, context, "general/unknown_command")
 
 
-async def note_seen(update: Update, context: Context) -> None:
-    user = update.effective_user
-    if user is not None and await people.seen(services(context), user.id):
-        log.info("user %s is reachable again", user.id)
+async def note_reader(update: Update, context: Context) -> None:
+    """How the sender reads (their language, easy-read), for every reply to this
+    update; and a message from someone marked unreachable means they can hear us again."""
+    reader = await read_as(update, context)
+    if reader is not None and reader.unreachable and update.effective_user is not None:
+        user_id = update.effective_user.id
+        if await people.seen(services(context), user_id):
+            log.info("user %s is reachable again", user_id)
 
 
 async def on_error(update: object, context: Context) -> None:

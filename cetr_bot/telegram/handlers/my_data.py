@@ -15,12 +15,12 @@ from cetr_bot.services import subject_access
 from cetr_bot.telegram.replies import (
     Context,
     actor_of,
+    base_texts,
     callback_data,
     guarded,
     say,
     services,
     settle_button,
-    texts,
 )
 
 
@@ -65,6 +65,6 @@ async def decide_button(update: Update, context: Context) -> None:
     if decision.outcome == "erased" and decision.former_chat_id:
         await context.bot.send_message(
             decision.former_chat_id,
-            texts(context).render("mydata/forgotten", young=decision.young_person),
+            base_texts(context).render("mydata/forgotten", young=decision.young_person),
             parse_mode=ParseMode.HTML,
         )
