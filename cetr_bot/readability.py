@@ -175,11 +175,7 @@ def assess(text: str) -> Assessment:
                 long_words.setdefault(word.lower(), None)
     if not total_words:
         return Assessment(100.0, (), (), 0, 0, 0)
-    score = (
-        206.835
-        - 1.015 * (total_words / len(found))
-        - 84.6 * (total_syllables / total_words)
-    )
+    score = 206.835 - 1.015 * (total_words / len(found)) - 84.6 * (total_syllables / total_words)
     return Assessment(
         round(score, 1),
         tuple(long_sentences),
