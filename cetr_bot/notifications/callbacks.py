@@ -168,6 +168,29 @@ class SendFeedback:
         return cls(number(review_id))
 
 
+PlainChoice = Literal["send", "simplify"]
+PLAIN_CHOICES: tuple[PlainChoice, ...] = ("send", "simplify")
+
+
+@dataclass(frozen=True)
+class PlainWordsChoice:
+    """pw:<f|a>:<send|simplify>: the writer's answer to the readability check on what
+    they wrote for a young person (f: feedback, a: an action). The words themselves
+    wait in the writer's flow, which the service re-reads."""
+
+    writing: Literal["f", "a"]
+    choice: PlainChoice
+    PREFIX: ClassVar[str] = "pw"
+
+    def pack(self) -> str:
+        return join(self.PREFIX, self.writing, self.choice)
+
+    @classmethod
+    def parse(cls, data: str) -> Self:
+        writing, choice = split(data, cls.PREFIX, 2)
+        return cls(one_of(writing, ("f", "a")), one_of(choice, PLAIN_CHOICES))
+
+
 @dataclass(frozen=True)
 class AskFeedback:
     """yq:ask (whatever follows the prefix: the press only opens a question)."""

@@ -4,6 +4,7 @@ every press is re-checked by a service before anything changes."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Literal
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
@@ -12,6 +13,7 @@ from cetr_bot.notifications import delivery_policy
 from cetr_bot.notifications.callbacks import (
     DSR_ARGS,
     PICKS,
+    PLAIN_CHOICES,
     ActionOwner,
     ApproveDeputy,
     AskFeedback,
@@ -24,6 +26,7 @@ from cetr_bot.notifications.callbacks import (
     NeedButton,
     NewReview,
     OwnerVerb,
+    PlainWordsChoice,
     ReplyQuestion,
     Rsvp,
     RsvpCode,
@@ -221,6 +224,19 @@ def send_feedback(texts: Texts, review_id: int) -> InlineKeyboardMarkup:
                 texts.label("yp_feedback_buttons.send"),
                 callback_data=SendFeedback(review_id).pack(),
             )
+        ]
+    )
+
+
+def plain_words(texts: Texts, writing: Literal["f", "a"]) -> InlineKeyboardMarkup:
+    """Send words that read as hard for a young person anyway, or write them again."""
+    return grid(
+        [
+            InlineKeyboardButton(
+                texts.label(f"plain_words_buttons.{choice}"),
+                callback_data=PlainWordsChoice(writing, choice).pack(),
+            )
+            for choice in PLAIN_CHOICES
         ]
     )
 

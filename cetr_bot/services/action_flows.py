@@ -9,7 +9,7 @@ from typing import Any
 
 from cetr_bot.domain import Role, parse_role
 from cetr_bot.parsing import parse_date
-from cetr_bot.services import actions, flows, invitations
+from cetr_bot.services import actions, flows, invitations, plain_words
 from cetr_bot.services.context import Actor, Services
 from cetr_bot.services.errors import Invalid, ServiceError
 
@@ -25,6 +25,9 @@ class ActionStep:
     error: ServiceError | None = None
     action: actions.ActionView | None = None
     invite: invitations.InviteCreated | None = None
+    # The words typed for "what" read as hard for the young person, who will see them:
+    # they wait (as data["held"]) for the coordinator to keep them or write them again.
+    hard: plain_words.HardToRead | None = None
 
 
 def _step(data: dict[str, Any]) -> str:
@@ -51,7 +54,14 @@ async def add_action_text(svc: Services, actor: Actor, text: str) -> ActionStep:
     review_id, name = int(data["review_id"]), _step(data)
     try:
         if name == "what":
-            data["what"] = actions.validate_what(text)
+            what = actions.validate_what(text)
+            hard = plain_words.check(what)
+            if hard is not None and await actions.young_person_sees(svc, review_id):
+                data["held"] = what
+                await flows.save(svc, actor, ADD_ACTION, data)
+                return ActionStep(name, review_id, data, hard=hard)
+            data.pop("held", None)
+            data["what"] = what
         elif name == "due":
             return await _finish(svc, actor, data, text)
         else:
@@ -60,6 +70,20 @@ async def add_action_text(svc: Services, actor: Actor, text: str) -> ActionStep:
         return ActionStep(name, review_id, data, error=error)
     await flows.save(svc, actor, ADD_ACTION, data)
     return ActionStep(_step(data), review_id, data)
+
+
+async def keep_held_what(svc: Services, actor: Actor, *, keep: bool) -> ActionStep:
+    """The coordinator's choice on words that read as hard: keep them (on to the
+    owner) or write them again (back to "what")."""
+    await svc.require_coordinator(actor)
+    data = await _pending(svc, actor, ADD_ACTION)
+    if "held" not in data or _step(data) != "what":
+        raise Invalid("stale_button")
+    held = data.pop("held")
+    if keep:
+        data["what"] = held
+    await flows.save(svc, actor, ADD_ACTION, data)
+    return ActionStep(_step(data), int(data["review_id"]), data)
 
 
 async def add_action_owner(

@@ -593,6 +593,19 @@ async def family_summary(svc: Services, actor: Actor) -> tuple[Role | None, list
         return role, items
 
 
+async def young_person_sees(svc: Services, review_id: int) -> bool:
+    """The review has a young person, who sees its actions (in /actions)."""
+    async with svc.db.transaction() as session:
+        found = await session.scalar(
+            select(Participant.id).where(
+                Participant.review_id == review_id,
+                Participant.role == Role.YOUNG_PERSON,
+                Participant.removed_at.is_(None),
+            )
+        )
+        return found is not None
+
+
 async def participants_for_owner_choice(
     svc: Services, actor: Actor, *, review_id: int
 ) -> list[tuple[int, Role, str | None, bool]]:

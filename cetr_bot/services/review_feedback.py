@@ -4,13 +4,13 @@ can ask for it again, and can send a question back to the coordinator."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cetr_bot.domain import ReviewStatus, Role
-from cetr_bot.services import deputies, events, flows, yp_questions
+from cetr_bot.services import deputies, events, flows, plain_words, yp_questions
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import Invalid, NotAllowed, NotFound
 from cetr_bot.storage.models import Participant, Person, Review
@@ -28,6 +28,9 @@ class Draft:
     answers: dict[str, str]
     next: str | None  # the question to write next; None: ready to send
     sent: bool
+    # The words just typed for `next` read as hard for a young person: they wait (in
+    # the flow) for the writer to send them anyway or write them again.
+    hard: plain_words.HardToRead | None = None
 
 
 async def _may_write(svc: Services, session: AsyncSession, actor: Actor, review_id: int) -> None:
@@ -76,6 +79,8 @@ async def start(svc: Services, actor: Actor, *, review_id: int) -> Draft:
 
 
 async def write(svc: Services, actor: Actor, text: str) -> Draft:
+    """The words for the next part. Words that read as hard for a young person are held
+    back (see plain_words) until the writer chooses; new words replace held ones."""
     row_data = await flows.current(svc, actor)
     if row_data is None or row_data.kind != WRITE:
         raise Invalid("nothing_pending")
@@ -85,6 +90,23 @@ async def write(svc: Services, actor: Actor, text: str) -> Draft:
         raise Invalid("text_too_long", limit=MAX_TEXT)
     if not text:
         raise Invalid("update_empty")
+    hard = plain_words.check(text)
+    if hard is None:
+        draft = await _save_part(svc, actor, review_id, text)
+        if "held" in row_data.data:  # these words replace the held ones
+            await flows.save(svc, actor, WRITE, {"review_id": review_id})
+        return draft
+    async with svc.db.transaction() as session:
+        await _may_write(svc, session, actor, review_id)
+        draft = _draft(review_id, await session.get(ReviewFeedback, review_id))
+        if draft.next is None:
+            raise Invalid("use_buttons")
+        audit(session, "yp_feedback_hard_to_read", actor=actor, review_id=review_id)
+    await flows.save(svc, actor, WRITE, {"review_id": review_id, "held": text})
+    return replace(draft, hard=hard)
+
+
+async def _save_part(svc: Services, actor: Actor, review_id: int, text: str) -> Draft:
     async with svc.db.transaction() as session:
         await _may_write(svc, session, actor, review_id)
         row = await session.get(ReviewFeedback, review_id)
@@ -98,6 +120,30 @@ async def write(svc: Services, actor: Actor, text: str) -> Draft:
         row.written_by = actor.telegram_user_id
         audit(session, "yp_feedback_written", actor=actor, review_id=review_id, part=draft.next)
         return _draft(review_id, row)
+
+
+async def _held(svc: Services, actor: Actor) -> tuple[int, str]:
+    pending = await flows.current(svc, actor)
+    if pending is None or pending.kind != WRITE or "held" not in pending.data:
+        raise Invalid("stale_button")
+    return int(pending.data["review_id"]), str(pending.data["held"])
+
+
+async def send_held_anyway(svc: Services, actor: Actor) -> Draft:
+    """The writer keeps the words the check found hard: they become the part."""
+    review_id, text = await _held(svc, actor)
+    draft = await _save_part(svc, actor, review_id, text)
+    await flows.save(svc, actor, WRITE, {"review_id": review_id})
+    return draft
+
+
+async def simplify_held(svc: Services, actor: Actor) -> Draft:
+    """The writer will write the part again: the held words go."""
+    review_id, _ = await _held(svc, actor)
+    await flows.save(svc, actor, WRITE, {"review_id": review_id})
+    async with svc.db.transaction() as session:
+        await _may_write(svc, session, actor, review_id)
+        return _draft(review_id, await session.get(ReviewFeedback, review_id))
 
 
 async def send(svc: Services, actor: Actor, *, review_id: int) -> Draft:

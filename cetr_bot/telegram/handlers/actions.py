@@ -18,6 +18,7 @@ from cetr_bot.notifications.callbacks import (
     MenuChoice,
     NewOwnerRole,
     OwnerIsParticipant,
+    PlainWordsChoice,
     ReassignAction,
     parse_action_menu,
     parse_owner_pick,
@@ -68,7 +69,12 @@ def register(app: Application) -> None:
     }
     for name, handler in commands.items():
         app.add_handler(CommandHandler(name, guarded(handler), filters=private))
-    buttons = {"ao": owner_button, "ah": owner_pick_button, ActionMenu.PREFIX: manage_button}
+    buttons = {
+        "ao": owner_button,
+        "ah": owner_pick_button,
+        ActionMenu.PREFIX: manage_button,
+        "pw:a": plain_words_button,
+    }
     for prefix, handler in buttons.items():
         app.add_handler(CallbackQueryHandler(guarded(handler), pattern=f"^{prefix}:"))
 
@@ -129,7 +135,16 @@ async def add_action(update: Update, context: Context) -> None:
 async def show_add_step(update: Update, context: Context, step: action_flows.ActionStep) -> None:
     if step.error is not None:
         await say_error(update, context, step.error)
-    if step.name == "what":
+    if step.hard is not None:
+        await say(
+            update,
+            context,
+            "writer/hard_to_read",
+            hard=step.hard,
+            keyboard=keyboards.plain_words(texts(context), "a"),
+            protect=True,
+        )
+    elif step.name == "what":
         await say(update, context, "actions/ask_what", review_id=step.review_id)
     elif step.name == "owner":
         await _ask_owner(update, context, step.review_id)
@@ -163,6 +178,18 @@ async def _ask_owner(
         )
     template = "actions/ask_reassign" if action_id else "actions/ask_owner"
     await say(update, context, template, keyboard=keyboards.grid(buttons), a={"id": action_id})
+
+
+async def plain_words_button(update: Update, context: Context) -> None:
+    """pw:a:send|simplify: the coordinator's choice on an action's words that read as
+    hard for the young person."""
+    pressed = PlainWordsChoice.parse(callback_data(update))
+    keep = pressed.choice == "send"
+    step = await action_flows.keep_held_what(services(context), actor_of(update), keep=keep)
+    await settle_button(update)
+    if not keep:
+        await say(update, context, "writer/simplify")
+    await show_add_step(update, context, step)
 
 
 async def owner_pick_button(update: Update, context: Context) -> None:

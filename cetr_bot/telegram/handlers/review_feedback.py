@@ -6,7 +6,12 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from cetr_bot.notifications import keyboards
-from cetr_bot.notifications.callbacks import AskFeedback, ReplyQuestion, SendFeedback
+from cetr_bot.notifications.callbacks import (
+    AskFeedback,
+    PlainWordsChoice,
+    ReplyQuestion,
+    SendFeedback,
+)
 from cetr_bot.notifications.delivery_policy import Content
 from cetr_bot.parsing import parse_id
 from cetr_bot.services import review_feedback as rf
@@ -35,9 +40,20 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(guarded(ask_button), pattern="^yq:"))
     app.add_handler(CallbackQueryHandler(guarded(reply_button), pattern="^yr:"))
     app.add_handler(CommandHandler("questions", guarded(questions_command), filters=private))
+    app.add_handler(CallbackQueryHandler(guarded(plain_words_button), pattern="^pw:f:"))
 
 
 async def _show(update: Update, context: Context, draft: rf.Draft) -> None:
+    if draft.hard is not None:
+        await say(
+            update,
+            context,
+            "writer/hard_to_read",
+            hard=draft.hard,
+            keyboard=keyboards.plain_words(texts(context), "f"),
+            protect=True,
+        )
+        return
     if draft.next is not None:
         await say(update, context, f"ypfeedback/ask_{draft.next}", review_id=draft.review_id)
         return
@@ -65,6 +81,20 @@ async def send_button(update: Update, context: Context) -> None:
     draft = await rf.send(services(context), actor_of(update), review_id=pressed.review_id)
     await settle_button(update)
     await say(update, context, "ypfeedback/sent", review_id=draft.review_id)
+
+
+async def plain_words_button(update: Update, context: Context) -> None:
+    """pw:f:send|simplify: the writer's choice on feedback words that read as hard."""
+    pressed = PlainWordsChoice.parse(callback_data(update))
+    svc, actor = services(context), actor_of(update)
+    if pressed.choice == "send":
+        draft = await rf.send_held_anyway(svc, actor)
+    else:
+        draft = await rf.simplify_held(svc, actor)
+    await settle_button(update)
+    if pressed.choice == "simplify":
+        await say(update, context, "writer/simplify")
+    await _show(update, context, draft)
 
 
 async def my_feedback(update: Update, context: Context) -> None:
