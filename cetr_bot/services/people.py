@@ -9,19 +9,20 @@ from dataclasses import dataclass
 from sqlalchemy import and_, bindparam, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cetr_bot.domain import Role
+from cetr_bot.domain import Need, Role
 from cetr_bot.services import reminders
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import ServiceError
 from cetr_bot.services.events import review_changed
 from cetr_bot.storage.models import Participant, Person
+from cetr_bot.storage.models_needs import CommunicationNeed
 from cetr_bot.text import language_for, languages
 
 
 @dataclass(frozen=True)
 class Reader:
     """How someone reads what the bot sends: their language, and easy-read when they
-    take part as the young person (or asked for it as a communication need)."""
+    take part as the young person or asked for it as a communication need (/needs)."""
 
     person_id: int | None
     language: str
@@ -39,7 +40,16 @@ _YOUNG = exists().where(
         Participant.removed_at.is_(None),
     )
 )
-_READER = select(Person.id, Person.language, _YOUNG, Person.unreachable_since.is_not(None))
+# ...and for anyone who asked for easy-read as a communication need (services/needs.py).
+_ASKED_EASY = exists().where(
+    and_(
+        CommunicationNeed.person_id == Person.id,
+        CommunicationNeed.need == Need.EASY_READ.value,
+    )
+)
+_READER = select(
+    Person.id, Person.language, _YOUNG | _ASKED_EASY, Person.unreachable_since.is_not(None)
+)
 
 
 async def reader(svc: Services, telegram_user_id: int, *, language_code: str | None) -> Reader:

@@ -56,10 +56,15 @@ async def test_anyone_records_their_needs_and_the_coordinator_sees_them(bot, cli
     [screen] = await mum.tap("▫️ easy-read", message=screen)
     assert "✅ 📖 Easy words and pictures" in screen.button_labels  # now in easy words too
     assert await _easy(svc, MUM)
+    # Asked for: everything she reads from now on is the easy-read version where there is one.
+    [help_] = await mum.ask("/help")
+    assert "I help you get ready for your meeting." in help_.plain
 
     # Tapping again takes a need off.
     [screen] = await mum.tap("✅ 📖 Easy words and pictures", message=screen)
     assert not await _easy(svc, MUM)
+    [help_] = await mum.ask("/help")
+    assert "I help the young person, their family" in help_.plain
 
     coord = client.user(COORDINATOR_ID)
     [detail] = await coord.ask(f"/review {review_id}")
