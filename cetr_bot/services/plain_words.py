@@ -20,6 +20,7 @@ class Writing(StrEnum):
 
     FEEDBACK = "f"  # /writefeedback: one of the four parts
     ACTION = "a"  # /addaction: what is to be done
+    REPLY = "r"  # the answer to a young person's question about their feedback
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,9 @@ discreet message and a link, otherwise the words, protected). Both sides can rea
 whole thread again: the young person with /questions (and on the feedback page), the
 coordinator in /review N, /questions N and on the web pages.
 
-Before an answer is stored it goes through `check_answer_for_young_person`: the one
-place a check of the words (e.g. how easy they are to read) belongs.
+Before an answer is stored its words are checked for reading ease (services/plain_words):
+words that read as hard are held back until the coordinator sends them anyway or writes
+them again, as for the young person's feedback.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cetr_bot.domain import ReminderKind, ReminderStatus
-from cetr_bot.services import deputies, events, flows
+from cetr_bot.services import deputies, events, flows, plain_words
 from cetr_bot.services.context import Actor, Services, audit, staff_role
 from cetr_bot.services.errors import Invalid, NotAllowed, NotFound
 from cetr_bot.storage.models import Participant, Person, Review
@@ -71,14 +72,6 @@ class ReplyStarted:
     question_id: int
     review_id: int
     question: str
-
-
-def check_answer_for_young_person(text: str) -> None:
-    """The check of a coordinator's words before they go to the young person. Raise
-    `Invalid(...)` to refuse them (the coordinator is asked to type again); return to
-    send. Nothing is checked yet beyond length and emptiness (done by the caller): a
-    readability score belongs here."""
-    return None
 
 
 def _cleaned(text: str) -> str:
@@ -144,14 +137,51 @@ class Answered:
     reachable: bool  # False: the young person can't be reached in the bot now
 
 
-async def reply(svc: Services, actor: Actor, text: str) -> Answered:
-    """The answer typed after Reply: checked, stored, and sent to the young person."""
+async def reply(svc: Services, actor: Actor, text: str) -> Answered | plain_words.HardToRead:
+    """The answer typed after Reply: checked, stored, and sent to the young person; or,
+    if it reads as hard for a young person, held back and what is hard returned (new
+    words typed now replace held ones)."""
     pending = await flows.current(svc, actor)
     if pending is None or pending.kind != REPLY:
         raise Invalid("nothing_pending")
     text = _cleaned(text)
-    check_answer_for_young_person(text)
     question_id = int(pending.data["question_id"])
+    hard = plain_words.check(text)
+    if hard is not None:
+        async with svc.db.transaction() as session:
+            question = await _question(svc, session, actor, question_id)
+            audit(
+                session,
+                "yp_answer_hard_to_read",
+                actor=actor,
+                review_id=question.review_id,
+                question_id=question.id,
+            )
+        await flows.save(svc, actor, REPLY, {"question_id": question_id, "held": text})
+        return hard
+    return await _answer(svc, actor, question_id, text)
+
+
+async def _held(svc: Services, actor: Actor) -> tuple[int, str]:
+    pending = await flows.current(svc, actor)
+    if pending is None or pending.kind != REPLY or "held" not in pending.data:
+        raise Invalid("stale_button")
+    return int(pending.data["question_id"]), str(pending.data["held"])
+
+
+async def send_held_anyway(svc: Services, actor: Actor) -> Answered:
+    """The coordinator keeps the words the check found hard: they are the answer."""
+    question_id, text = await _held(svc, actor)
+    return await _answer(svc, actor, question_id, text)
+
+
+async def simplify_held(svc: Services, actor: Actor) -> None:
+    """The coordinator will write the answer again: the held words go."""
+    question_id, _ = await _held(svc, actor)
+    await flows.save(svc, actor, REPLY, {"question_id": question_id})
+
+
+async def _answer(svc: Services, actor: Actor, question_id: int, text: str) -> Answered:
     async with svc.db.transaction() as session:
         question = await _question(svc, session, actor, question_id)
         answer = FeedbackQuestion(

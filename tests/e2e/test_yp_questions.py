@@ -172,3 +172,40 @@ async def test_retention_removes_the_thread_and_the_needs(bot, client, svc):
         assert set(await session.scalars(select(FeedbackQuestion.body))) == {""}
         assert list(await session.scalars(select(CommunicationNeed))) == []
         assert not await needs.large_print_for_user(session, SAM)
+
+
+async def test_an_answer_that_reads_as_hard_is_held_until_the_coordinator_chooses(bot, client, svc):
+    """The writer check (services/plain_words) on the answer: below 70 the coordinator
+    sees what is hard and sends it anyway or writes it again; nothing goes before that."""
+    _, coord, sam = await _feedback_sent(svc, bot, client)
+    [copy] = await _ask(svc, bot, sam, coord)
+    hard = (
+        "Subsequent to the multidisciplinary formulation, the commissioning arrangements "
+        "necessitate identification of an appropriately specialised community placement."
+    )
+    await coord.tap("↩️ Reply to the young person", message=copy)
+    [check] = await coord.ask(hard)
+    assert "➡️ Send anyway" in check.button_labels and "multidisciplinary" in check.plain
+    await tick(svc, bot)
+    assert await sam.settle(quiet=0.3) == []  # held: nothing reached the young person
+    [again] = await coord.tap("✏️ Let me simplify it", message=check)
+    assert "write it again" in again.plain
+    [done] = await coord.ask("We are looking for a home near your family. I will tell you soon.")
+    assert "on its way" in done.plain
+    await tick(svc, bot)
+    [answer] = await sam.wait_for()
+    assert "a home near your family" in answer.plain and "multidisciplinary" not in answer.plain
+
+    # Sent anyway: the coordinator's own choice.
+    [copy] = await _ask(svc, bot, sam, coord)
+    await coord.tap("↩️ Reply to the young person", message=copy)
+    [check] = await coord.ask(hard)
+    [done] = await coord.tap("➡️ Send anyway", message=check)
+    assert "on its way" in done.plain
+    await tick(svc, bot)
+    [answer] = await sam.wait_for()
+    assert "multidisciplinary" in answer.plain
+    # A second press of the old button does nothing: the words are gone from the flow.
+    await coord.press_data(check.message_id, "pw:r:send")
+    [stale] = await coord.wait_for()
+    assert "no longer works" in stale.plain

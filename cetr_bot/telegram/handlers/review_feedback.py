@@ -16,6 +16,7 @@ from cetr_bot.notifications.delivery_policy import Content
 from cetr_bot.parsing import parse_id
 from cetr_bot.services import review_feedback as rf
 from cetr_bot.services import yp_questions
+from cetr_bot.services.plain_words import HardToRead
 from cetr_bot.storage.models import PendingInput
 from cetr_bot.telegram.replies import (
     Context,
@@ -41,6 +42,7 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(guarded(reply_button), pattern="^yr:"))
     app.add_handler(CommandHandler("questions", guarded(questions_command), filters=private))
     app.add_handler(CallbackQueryHandler(guarded(plain_words_button), pattern="^pw:f:"))
+    app.add_handler(CallbackQueryHandler(guarded(reply_words_button), pattern="^pw:r:"))
 
 
 async def _show(update: Update, context: Context, draft: rf.Draft) -> None:
@@ -95,6 +97,32 @@ async def plain_words_button(update: Update, context: Context) -> None:
     if pressed.choice == "simplify":
         await say(update, context, "writer/simplify")
     await _show(update, context, draft)
+
+
+async def _replied(
+    update: Update, context: Context, done: yp_questions.Answered | HardToRead
+) -> None:
+    if isinstance(done, HardToRead):
+        keyboard = keyboards.plain_words(texts(context), "r")
+        await say(update, context, "writer/hard_to_read", hard=done, keyboard=keyboard)
+        return
+    await say(
+        update, context, "ypfeedback/reply_sent", review_id=done.review_id, reachable=done.reachable
+    )
+
+
+async def reply_words_button(update: Update, context: Context) -> None:
+    """pw:r:send|simplify: the coordinator's choice on an answer that reads as hard."""
+    pressed = PlainWordsChoice.parse(callback_data(update))
+    svc, actor = services(context), actor_of(update)
+    if pressed.choice == "send":
+        done = await yp_questions.send_held_anyway(svc, actor)
+        await settle_button(update)
+        await _replied(update, context, done)
+        return
+    await yp_questions.simplify_held(svc, actor)
+    await settle_button(update)
+    await say(update, context, "writer/simplify")
 
 
 async def my_feedback(update: Update, context: Context) -> None:
@@ -198,14 +226,7 @@ async def continue_flow(update: Update, context: Context, kind: str) -> bool:
     if kind == rf.WRITE:
         await _show(update, context, await rf.write(svc, actor, message.text))
     elif kind == yp_questions.REPLY:
-        done = await yp_questions.reply(svc, actor, message.text)
-        await say(
-            update,
-            context,
-            "ypfeedback/reply_sent",
-            review_id=done.review_id,
-            reachable=done.reachable,
-        )
+        await _replied(update, context, await yp_questions.reply(svc, actor, message.text))
     else:
         await rf.ask(svc, actor, message.text)
         await say(update, context, "ypfeedback/question_sent")
