@@ -125,6 +125,11 @@ class Services:
         return f"https://t.me/{username}?start={token}"
 
 
+def shown_via(via: str | None) -> dict[str, str]:
+    """An audit detail saying where a view was shown, when not the chat or the CLI."""
+    return {"via": via} if via else {}
+
+
 def audit(
     session: AsyncSession,
     kind: str,

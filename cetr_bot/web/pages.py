@@ -157,12 +157,12 @@ class Pages:
         return self.html("dashboard", rows=rows)
 
     async def review(self, request: web.Request, actor: Actor) -> web.StreamResponse:
-        detail = await reviews.review_detail(self.svc, actor, _id(request))
+        detail = await reviews.review_detail(self.svc, actor, _id(request), via=web_reads.WEB)
         return self.html("review", detail=detail)
 
     async def actions_page(self, request: web.Request, actor: Actor) -> web.StreamResponse:
         review_id = _id(request)
-        rows = await actions.list_actions(self.svc, actor, review_id=review_id)
+        rows = await actions.list_actions(self.svc, actor, review_id=review_id, via=web_reads.WEB)
         return self.html("actions", review_id=review_id, actions=rows)
 
     async def audit(self, request: web.Request, actor: Actor) -> web.StreamResponse:
@@ -187,9 +187,9 @@ class Pages:
 
     async def register(self, request: web.Request, actor: Actor) -> web.StreamResponse:
         if "id" in request.match_info:
-            entry = await dsr.show_entry(self.svc, actor, _id(request))
+            entry = await dsr.show_entry(self.svc, actor, _id(request), via=web_reads.WEB)
             return self.html("register_entry", v=entry)
-        return self.html("register", reg=await dsr.register(self.svc, actor))
+        return self.html("register", reg=await dsr.register(self.svc, actor, via=web_reads.WEB))
 
     async def pack_page(self, request: web.Request, actor: Actor) -> web.StreamResponse:
         try:
