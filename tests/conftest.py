@@ -231,6 +231,7 @@ class PlayedDemo:
     exit_code: int
     out: str  # everything `make demo` printed
     folder: Path  # its database and the files it wrote
+    pages: dict[str, str]  # web companion pages read over HTTP at the demo's checkpoints
 
 
 @pytest.fixture(scope="session")
@@ -238,8 +239,11 @@ def played_demo(tmp_path_factory: pytest.TempPathFactory) -> PlayedDemo:
     """The whole demo, played once per run for every test that reads what it printed
     (with xdist those tests share an xdist_group, so one worker plays it), on its own
     event loop in a thread."""
+    from tests.demo_pages import CHECKPOINTS, pages
+
     folder = tmp_path_factory.mktemp("demo")
     printed = io.StringIO()
+    pages.clear()
     with ThreadPoolExecutor(1) as pool, redirect_stdout(printed):
-        code = pool.submit(asyncio.run, run_demo(folder)).result()
-    return PlayedDemo(code, printed.getvalue(), folder)
+        code = pool.submit(asyncio.run, run_demo(folder, CHECKPOINTS)).result()
+    return PlayedDemo(code, printed.getvalue(), folder, dict(pages))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -108,9 +109,20 @@ class DemoContext:
     people: dict[int, Actor] = field(default_factory=dict)
     review_id: int = 0
     links: dict[int, str] = field(default_factory=dict)
+    # Named moments of the story: a caller (the tests) may look at the running demo there.
+    checkpoints: dict[str, Checkpoint] = field(default_factory=dict)
+
+    async def checkpoint(self, name: str) -> None:
+        if name in self.checkpoints:
+            await self.checkpoints[name](self)
 
 
-async def run_demo(workdir: Path | None = None) -> int:
+Checkpoint = Callable[["DemoContext"], Awaitable[None]]
+
+
+async def run_demo(
+    workdir: Path | None = None, checkpoints: dict[str, Checkpoint] | None = None
+) -> int:
     folder = workdir or Path(tempfile.mkdtemp(prefix="cetr-demo-"))
     sandbox = await start_sandbox()
     settings = Settings(  # type: ignore[call-arg]
@@ -141,6 +153,7 @@ async def run_demo(workdir: Path | None = None) -> int:
     try:
         async with SandboxClient(sandbox.url) as client:
             ctx = DemoContext(svc, runner, sandbox, client, Transcript(), clock, folder)
+            ctx.checkpoints.update(checkpoints or {})
             ctx.transcript.heading(f"The web companion runs at {web.url}")
             await _scenario(ctx)
             await _later_parts(ctx)

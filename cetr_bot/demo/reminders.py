@@ -88,6 +88,7 @@ async def _blocked(ctx: DemoContext) -> None:
     try:
         await _jump_to(ctx, 2, "Two days before the new date")
         await ctx.people[COORDINATOR].say(f"/review {ctx.review_id}")
+        await ctx.checkpoint("blocked")
     finally:
         await ctx.client.reset_faults()
 

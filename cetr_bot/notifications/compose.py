@@ -14,7 +14,9 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import InlineKeyboardButton
 
+from cetr_bot import web_links
 from cetr_bot.domain import (
     Answer,
     PrepStatus,
@@ -24,7 +26,14 @@ from cetr_bot.domain import (
     ReviewType,
     Role,
 )
-from cetr_bot.notifications import data_compose, dsr_compose, follow_up_compose, notices_compose
+from cetr_bot.notifications import (
+    data_compose,
+    dsr_compose,
+    follow_up_compose,
+    keyboards,
+    notices_compose,
+)
+from cetr_bot.notifications.delivery_policy import Content, is_private_chat
 from cetr_bot.notifications.keyboards import rsvp_keyboard
 from cetr_bot.scheduling import calendar, follow_up
 from cetr_bot.scheduling import planner as p
@@ -38,6 +47,7 @@ from cetr_bot.storage.models_dsr import DsrEntry
 from cetr_bot.storage.models_reminders import Reminder
 from cetr_bot.storage.queries import attendance, preparation
 from cetr_bot.text import Texts
+from cetr_bot.web_links import Page
 
 PARTICIPANT_KINDS = frozenset(
     {ReminderKind.REVIEW_REMINDER, ReminderKind.RSVP_NUDGE, ReminderKind.PREP_NUDGE}
@@ -405,5 +415,28 @@ async def _unreachable(texts: Texts, state: _State, row: Reminder) -> Composed:
     # Only the reviews of the teams this coordinator works for.
     scope = await team_scope(state.svc.settings, state.session, row.chat_id)
     reviews = [(r.id, Role(m.role), r.scheduled_at) for m, r in rows if scope.allows(r.team_id)]
-    text = texts.render("reminders/coord_unreachable", name=person.preferred_name, reviews=reviews)
-    return Outgoing(text)
+    settings = state.svc.settings
+    if not web_links.enabled(settings):
+        text = texts.render(
+            "reminders/coord_unreachable", name=person.preferred_name, reviews=reviews
+        )
+        return Outgoing(text)
+    # The delivery policy: no name in the chat; who it is shows on each review's page.
+    private = is_private_chat(row.chat_id)
+    buttons = []
+    for review_id, _, _ in reviews:
+        url = web_links.url(settings, Page.REVIEW, review_id)
+        assert url is not None  # enabled: every page has its address
+        button = keyboards.page_button(texts, Content.REVIEW, url, private_chat=private)
+        if len(reviews) > 1:  # which review each button opens
+            button = _titled(button, f"{button.text} · #{review_id}")
+        buttons.append(button)
+    return Outgoing(
+        texts.render("links/unreachable", reviews=reviews),
+        keyboards.grid(buttons) if buttons else None,
+        protect_content=True,
+    )
+
+
+def _titled(button: InlineKeyboardButton, text: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, url=button.url, web_app=button.web_app)

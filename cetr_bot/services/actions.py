@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cetr_bot.domain import FAMILY_ROLES, ActionStatus, ReviewStatus, Role
 from cetr_bot.services import deputies
-from cetr_bot.services.context import Actor, Services, audit, staff_role
+from cetr_bot.services.context import Actor, Services, audit, shown_via, staff_role
 from cetr_bot.services.errors import Invalid, NotAllowed, NotFound
 from cetr_bot.services.events import action_changed, review_changed
 from cetr_bot.storage.models import Participant, Person, Review
@@ -356,14 +356,23 @@ async def cancel_action(svc: Services, actor: Actor, *, action_id: int) -> Actio
         return await _touch(svc, session, action, "cancelled", actor)
 
 
-async def list_actions(svc: Services, actor: Actor, *, review_id: int) -> list[ActionView]:
+async def list_actions(
+    svc: Services, actor: Actor, *, review_id: int, via: str | None = None
+) -> list[ActionView]:
     await svc.require_coordinator(actor)
     async with svc.db.transaction() as session:
         await svc.require_review(session, actor, review_id)
         rows = await session.scalars(
             select(Action).where(Action.review_id == review_id).order_by(Action.due_on, Action.id)
         )
-        audit(session, "actions_listed", actor=actor, review_id=review_id, role=staff_role(actor))
+        audit(
+            session,
+            "actions_listed",
+            actor=actor,
+            review_id=review_id,
+            role=staff_role(actor),
+            **shown_via(via),
+        )
         return [await view_of(svc, session, a) for a in rows]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -124,6 +124,11 @@ class Services:
     def invite_link(self, token: str) -> str:
         username = self.bot_username or self.settings.bot_username or "YOUR_BOT_USERNAME"
         return f"https://t.me/{username}?start={token}"
+
+
+def shown_via(via: str | None) -> dict[str, Any]:
+    """An audit detail saying where a view was shown, when not the chat or the CLI."""
+    return {"via": via} if via else {}
 
 
 def audit(

@@ -28,7 +28,7 @@ from cetr_bot.domain import (
 )
 from cetr_bot.rules import RuleWarning
 from cetr_bot.services import reviews, teams
-from cetr_bot.services.context import Actor, Services, audit
+from cetr_bot.services.context import Actor, Services, audit, shown_via, staff_role
 from cetr_bot.services.errors import Invalid, NotFound
 from cetr_bot.services.events import dsr_changed
 from cetr_bot.storage.coordinators import TeamScope, default_team_id
@@ -579,11 +579,20 @@ async def _sees_young_person(
 # --- what coordinators read --------------------------------------------------------------
 
 
-async def show_entry(svc: Services, actor: Actor, entry_id: int) -> EntryView:
+async def show_entry(
+    svc: Services, actor: Actor, entry_id: int, *, via: str | None = None
+) -> EntryView:
     await svc.require_coordinator(actor)
     async with svc.db.transaction() as session:
         entry = await _entry(svc, session, actor, entry_id)
-        audit(session, "dsr_viewed", actor=actor, entry_id=entry.id)
+        audit(
+            session,
+            "dsr_viewed",
+            actor=actor,
+            role=staff_role(actor),
+            entry_id=entry.id,
+            **shown_via(via),
+        )
         return await view_of(svc, session, entry)
 
 
@@ -616,7 +625,7 @@ async def _entries_in_scope(
     return list(await session.scalars(query.order_by(DsrEntry.id)))
 
 
-async def register(svc: Services, actor: Actor) -> Register:
+async def register(svc: Services, actor: Actor, *, via: str | None = None) -> Register:
     """The actor's teams' register, by colour (red first), soonest due first."""
     await svc.require_coordinator(actor)
     async with svc.db.transaction() as session:
@@ -624,7 +633,14 @@ async def register(svc: Services, actor: Actor) -> Register:
             await view_of(svc, session, e)
             for e in await _entries_in_scope(svc, session, actor, on_register=True)
         ]
-        audit(session, "dsr_listed", actor=actor, count=len(views))
+        audit(
+            session,
+            "dsr_listed",
+            actor=actor,
+            role=staff_role(actor),
+            count=len(views),
+            **shown_via(via),
+        )
     far = date.max
 
     def soonest(v: EntryView) -> date:

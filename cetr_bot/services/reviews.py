@@ -29,7 +29,7 @@ from cetr_bot.services import (
     teams,
     yp_questions,
 )
-from cetr_bot.services.context import Actor, Services, audit, staff_role
+from cetr_bot.services.context import Actor, Services, audit, shown_via, staff_role
 from cetr_bot.services.errors import Invalid, NotFound
 from cetr_bot.services.events import review_changed
 from cetr_bot.storage.coordinators import default_team_id
@@ -355,12 +355,23 @@ async def list_upcoming(svc: Services, actor: Actor) -> list[ReviewSummary]:
         return found
 
 
-async def review_detail(svc: Services, actor: Actor, review_id: int) -> ReviewDetail:
+async def review_detail(
+    svc: Services, actor: Actor, review_id: int, *, via: str | None = None
+) -> ReviewDetail:
+    """`via` says where it was shown when not the chat or the CLI (the web companion's
+    pages say "web", its dashboard "dashboard"): kept in the audit event."""
     await svc.require_coordinator(actor)
     async with svc.db.transaction() as session:
         await svc.require_review(session, actor, review_id)
         review = await load_review(session, review_id)
-        audit(session, "review_viewed", actor=actor, review_id=review_id, role=staff_role(actor))
+        audit(
+            session,
+            "review_viewed",
+            actor=actor,
+            review_id=review_id,
+            role=staff_role(actor),
+            **shown_via(via),
+        )
         participants = [
             ParticipantLine(
                 id=p.id,

@@ -21,7 +21,7 @@ from cetr_bot.services import (
     subject_access,
     yp_questions,
 )
-from cetr_bot.services.context import Actor, Services, audit
+from cetr_bot.services.context import Actor, Services, audit, staff_role
 from cetr_bot.services.errors import NotAllowed, NotFound
 from cetr_bot.services.memberships import Membership, memberships
 from cetr_bot.services.review_feedback import feedback_text
@@ -46,12 +46,26 @@ class DashboardRow:
     consent_given: bool = False
 
 
+WEB, ON_DASHBOARD = "web", "dashboard"  # `via` in the audit events of what a page read
+
+
 async def dashboard(svc: Services, actor: Actor) -> list[DashboardRow]:
-    """The coordinator's team's upcoming reviews, each as /review N sees it."""
+    """The coordinator's team's upcoming reviews, each as /review N sees it. Audited as
+    one dashboard_read, and each review's details and actions as shown on it."""
     rows = []
-    for summary in await reviews.list_upcoming(svc, actor):
-        detail = await reviews.review_detail(svc, actor, summary.id)
-        listed = await actions.list_actions(svc, actor, review_id=summary.id)
+    upcoming = await reviews.list_upcoming(svc, actor)
+    async with svc.db.transaction() as session:
+        audit(
+            session,
+            "dashboard_read",
+            actor=actor,
+            role=staff_role(actor),
+            via=WEB,
+            reviews=[s.id for s in upcoming],
+        )
+    for summary in upcoming:
+        detail = await reviews.review_detail(svc, actor, summary.id, via=ON_DASHBOARD)
+        listed = await actions.list_actions(svc, actor, review_id=summary.id, via=ON_DASHBOARD)
         coming = detail.attendance
         flags = [f for f in detail.flags if f.kind != "consent"]
         consent_line = next((f for f in detail.flags if f.kind == "consent"), None)
@@ -82,9 +96,17 @@ class MyReview:
 
 
 async def my_reviews(svc: Services, actor: Actor) -> list[MyReview]:
-    """A participant's own reviews, and whether the pack is theirs to read."""
+    """A participant's own reviews, and whether the pack is theirs to read (audited: the
+    dashboard page's view for someone who is not a coordinator)."""
     async with svc.db.transaction() as session:
         mine = await memberships(session, actor)
+        audit(
+            session,
+            "dashboard_read",
+            actor=actor,
+            via=WEB,
+            reviews=[m.review_id for m in mine],
+        )
         return [MyReview(m, await pack.access_of(svc, session, actor, m.review_id)) for m in mine]
 
 

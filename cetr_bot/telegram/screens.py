@@ -61,11 +61,30 @@ async def _question(update: Update, context: Context, screen: Screen) -> None:
     question = screen.question
     assert question is not None
     body = render_question(texts(context), question, at=screen.at, review_type=screen.review_type)
+    keyboard = _answer_keyboard(context, screen, question)
+    via = delivery(context, Content.ANSWERS, screen.review_id)
+    if screen.current is not None and via.url is not None:
+        # Changing an answer, with a web companion: the answer so far is read on the
+        # answers page (the delivery policy), not repeated in the chat.
+        await say_page(
+            update,
+            context,
+            "preparation/question",
+            Content.ANSWERS,
+            via.url,
+            easy=screen.easy_read,
+            then=keyboard,
+            screen=screen,
+            question=question,
+            body=body,
+            answer_on_page=True,
+        )
+        return
     await say(
         update,
         context,
         "preparation/question",
-        keyboard=_answer_keyboard(context, screen, question),
+        keyboard=keyboard,
         screen=screen,
         question=question,
         body=body,

@@ -5,8 +5,16 @@ Every page is the signed-in Telegram user's `Actor` asking the same services the
 asks, which check permission every time; a refusal (not allowed, or no such review:
 the same answer) is one kind 403 page. Pages carry their own strict CSP: our own
 script and styles only (the pack's inline style by its hash), no other origin, framed
-only by Telegram's web client. Sign-in and sign-out are POSTs from our own origin;
-the cookie is HttpOnly, Secure and SameSite=Strict.
+only by Telegram's web client. Sign-in and sign-out are POSTs from our own origin.
+
+The session cookie is HttpOnly and Secure. A sign-in link's session (a browser tab of its
+own) is SameSite=Strict. A Mini App's is `SameSite=None; Partitioned` (CHIPS): in
+Telegram Web the page is a frame on web.telegram.org, a cross-site frame, where a Strict
+cookie is neither stored nor sent; a partitioned cookie is kept for that one top-level
+site only (another site framing or fetching us gets a different, empty jar), and is
+what browsers keep allowing when they block third-party cookies. What Strict did
+besides: no session is honoured on a request another site started (Sec-Fetch-Site:
+cross-site), and POSTs are checked for our own origin as before.
 """
 
 from __future__ import annotations
@@ -95,7 +103,14 @@ class Pages:
             mine.add(f"{base.scheme}://{base.netloc}")
         return origin in mine
 
-    def set_cookie(self, response: web.StreamResponse, signed: web_access.Signed) -> None:
+    def set_cookie(
+        self, response: web.StreamResponse, signed: web_access.Signed, *, framed: bool = False
+    ) -> None:
+        """Strict for a sign-in link's session; partitioned for a Mini App's (`framed`)."""
+        if framed:
+            # http.cookies (Python < 3.14) has no Partitioned attribute: written by hand.
+            response.headers.add("Set-Cookie", _partitioned(signed.token, signed.max_age_seconds))
+            return
         response.set_cookie(
             COOKIE,
             signed.token,
@@ -106,11 +121,23 @@ class Pages:
             samesite="Strict",
         )
 
+    def end_cookies(self, response: web.StreamResponse) -> None:
+        """Expire both kinds: a browser keeps a partitioned and a plain cookie apart."""
+        response.del_cookie(COOKIE, path="/", secure=True, httponly=True, samesite="Strict")
+        response.headers.add("Set-Cookie", _partitioned("", 0))
+
+    def session_token(self, request: web.Request) -> str | None:
+        """The session cookie, unless another site started this request: with a
+        SameSite=None cookie, that is the check the browser no longer makes for us."""
+        if request.headers.get("Sec-Fetch-Site") == "cross-site":
+            return None
+        return request.cookies.get(COOKIE)
+
     # --- pages -------------------------------------------------------------------------
 
     def page(self, handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def run(request: web.Request) -> web.StreamResponse:
-            actor = await web_access.actor_for(self.svc, request.cookies.get(COOKIE))
+            actor = await web_access.actor_for(self.svc, self.session_token(request))
             if actor is None:
                 # Not signed in: inside Telegram, app.js signs in with initData and
                 # reloads; elsewhere this says how to get a link. Nothing about the page.
@@ -130,12 +157,12 @@ class Pages:
         return self.html("dashboard", rows=rows)
 
     async def review(self, request: web.Request, actor: Actor) -> web.StreamResponse:
-        detail = await reviews.review_detail(self.svc, actor, _id(request))
+        detail = await reviews.review_detail(self.svc, actor, _id(request), via=web_reads.WEB)
         return self.html("review", detail=detail)
 
     async def actions_page(self, request: web.Request, actor: Actor) -> web.StreamResponse:
         review_id = _id(request)
-        rows = await actions.list_actions(self.svc, actor, review_id=review_id)
+        rows = await actions.list_actions(self.svc, actor, review_id=review_id, via=web_reads.WEB)
         return self.html("actions", review_id=review_id, actions=rows)
 
     async def audit(self, request: web.Request, actor: Actor) -> web.StreamResponse:
@@ -167,9 +194,9 @@ class Pages:
 
     async def register(self, request: web.Request, actor: Actor) -> web.StreamResponse:
         if "id" in request.match_info:
-            entry = await dsr.show_entry(self.svc, actor, _id(request))
+            entry = await dsr.show_entry(self.svc, actor, _id(request), via=web_reads.WEB)
             return self.html("register_entry", v=entry)
-        return self.html("register", reg=await dsr.register(self.svc, actor))
+        return self.html("register", reg=await dsr.register(self.svc, actor, via=web_reads.WEB))
 
     async def my_data(self, request: web.Request, actor: Actor) -> web.StreamResponse:
         try:
@@ -240,7 +267,7 @@ class Pages:
             log.info("mini app sign-in refused: %s", error.key)
             return web.json_response({"ok": False}, status=403)
         response = web.json_response({"ok": True})
-        self.set_cookie(response, signed)
+        self.set_cookie(response, signed, framed=True)
         return response
 
     async def sign_in_get(self, request: web.Request) -> web.StreamResponse:
@@ -272,7 +299,7 @@ class Pages:
             return self.refused()
         await web_access.sign_out(self.svc, request.cookies.get(COOKIE))
         response = self.html("signed_out")
-        response.del_cookie(COOKIE, path="/", secure=True, httponly=True, samesite="Strict")
+        self.end_cookies(response)
         return response
 
     async def static(self, request: web.Request) -> web.StreamResponse:
@@ -293,6 +320,12 @@ class _Links:
 
     def __call__(self, page: str, id: int | None = None) -> str:
         return web_links.path(web_links.Page(page), id)
+
+
+def _partitioned(token: str, max_age: int) -> str:
+    return (
+        f"{COOKIE}={token}; Max-Age={max_age}; Path=/; Secure; HttpOnly; SameSite=None; Partitioned"
+    )
 
 
 def _style_hash(style: str) -> str:

@@ -164,3 +164,75 @@ async def _answer_feedback_form(user, ask: SentMessage) -> SentMessage:
     [thanks] = await user.ask(FORM)
     assert "Thank you for telling us" in thanks.plain
     return thanks
+
+
+# --- the discreet versions of three more messages -----------------------------------------------
+
+
+async def test_someone_unreachable_is_not_named_and_each_review_opens_its_page(
+    bot, client, svc, sandbox: Sandbox
+):
+    """The coordinator hears that someone in review #N cannot be reached, with the review's
+    page (where the blocked person is named) one button away; no name, no reference."""
+    from sqlalchemy import select
+
+    from cetr_bot.services import reminders
+    from cetr_bot.storage.models import Person
+
+    coord = client.user(COORDINATOR_ID)
+    await coord.ask("/start")
+    first = await add_review(svc, ref=REF, location=HOSPITAL)
+    second = await add_review(svc, ref="ZQ-7732")
+    for review_id in (first, second):
+        await join_as(svc, client, Role.FAMILY, FAMILY, review_id=review_id, first_name=NAME)
+    await coord.settle()
+    async with svc.db.transaction() as session:
+        person_id = (await session.scalars(select(Person.id))).one()
+    assert await reminders.mark_unreachable(svc, person_id)
+    await tick(svc, bot)
+    notice = with_link(
+        await coord.wait_for() + await coord.settle(), page_of(svc, Page.REVIEW, first)
+    )
+    assert f"Someone in reviews #{first}, #{second} could not be reached" in notice.plain
+    for review_id in (first, second):
+        link_to(notice, page_of(svc, Page.REVIEW, review_id))
+        assert any(label.endswith(f"· #{review_id}") for label in notice.links)
+    assert not leaks(sandbox, {COORDINATOR_ID: (NAME, REF, "ZQ-7732", HOSPITAL)})
+
+
+async def test_changing_an_answer_opens_the_answers_page_instead_of_repeating_it(
+    bot, client, svc, sandbox: Sandbox
+):
+    joined = await join_as(svc, client, Role.FAMILY, FAMILY)
+    await prepare(joined.user, Role.FAMILY, text=ANSWER)
+    await joined.user.settle()
+    shown = await joined.user.ask("/prepare") + await joined.user.settle()
+    summary = next(m for m in reversed(shown) if any(b.startswith("✏️ 1.") for b in m.button_labels))
+    change = next(label for label in summary.button_labels if label.startswith("✏️ 1."))
+    [question] = await joined.user.tap(change, message=summary)
+    url = page_of(svc, Page.ANSWERS, joined.review_id)
+    link_to(question, url)
+    assert "your answer so far is on your answers page" in question.plain
+    assert "Your answer now" not in question.plain
+    assert "✋ Stop for now" in question.button_labels  # and the answer's own buttons
+    # The change itself still works in the chat.
+    replies = await joined.user.ask("A new answer")
+    replies += await joined.user.settle()
+    assert any(url in m.links.values() for m in replies)
+    assert not leaks(sandbox, {FAMILY: (ANSWER,)})
+
+
+async def test_cancelreview_names_the_review_by_number_only(bot, client, svc, sandbox: Sandbox):
+    review_id = await add_review(svc, ref=REF, location=HOSPITAL)
+    coord = client.user(COORDINATOR_ID)
+    [confirm] = await coord.ask(f"/cancelreview {review_id}")
+    assert f"Cancel review #{review_id} on" in confirm.plain
+    [done] = await coord.tap("Yes, cancel this review")
+    assert "is cancelled" in done.plain
+    assert not leaks(sandbox, {COORDINATOR_ID: (REF, HOSPITAL)})
+
+
+def page_of(svc, kind: Page, review_id: int) -> str:
+    url = web_links.url(svc.settings, kind, review_id)
+    assert url is not None
+    return url

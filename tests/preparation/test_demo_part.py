@@ -18,7 +18,10 @@ def test_the_demo_shows_preparation_end_to_end(played_demo: PlayedDemo):
     start = played_demo.out.split("=== The parent starts preparing", 1)[1]
     out = start.split("=== Attendance:", 1)[0]  # up to the next part of the demo
     assert "Stopped for now. Every answer so far is saved." in out
-    assert "Your answer now: Funny and kind." in out
+    # Changing an answer: the answer so far is on the answers page, not repeated here.
+    [change] = [b for b in bot_blocks(out) if "your answer so far is on your answers page" in b]
+    assert "/app/reviews/1/answers]" in change and "Your answer now" not in out
+    assert not any("Funny and kind" in b for b in bot_blocks(out))
     assert "Your answers have been sent to the panel" in out
     assert "Can the panel see your answers?" in out
     assert "[sends a voice note 🎤]" in out

@@ -26,8 +26,13 @@ def test_demo_shows_reminders_arriving_a_move_and_a_blocked_user(played_demo: Pl
     assert "SEQUENCE 1" in moved and "UID cetr-review-1@" in moved
     after = moved.split("=== The young person has blocked the bot ===")[1].split("\n=== ")
     blocked = "\n".join(after[:2])  # up to the next part of the demo
-    assert "Sam has blocked the bot" in blocked
-    assert "/app/reviews/1]" in blocked  # /review N: the failed delivery shows on the page
-    assert "Hello Sam" not in blocked  # nothing more reaches the young person
+    # The delivery policy: the coordinator's chat does not name who blocked the bot...
+    assert "Someone in review #1 could not be reached" in blocked
+    assert "Sam" not in blocked and "YP-0042" not in blocked
+    assert "/app/reviews/1]" in blocked  # ...the review's page does, with the failed delivery
+    # The page that link opens, read over HTTP (signed in with initData) at that moment.
+    page = played_demo.pages["blocked"]
+    assert "<h2>Delivery problems</h2>" in page
+    assert "Young person (Sam) blocked the bot on" in page
     for block in part.split("🤖 → ")[1:]:  # nothing sent to a participant names the child
         assert block.startswith("Coordinator") or "YP-0042" not in block

@@ -39,9 +39,16 @@ async def test_pages_carry_a_strict_policy_and_refuse_cross_site_posts(
         )
         assert ok.status_code == 200
         cookie = ok.headers["set-cookie"]
-        assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=Strict" in cookie
+        # A Mini App's session: partitioned (CHIPS), so it works framed in Telegram Web.
+        assert "HttpOnly" in cookie and "Secure" in cookie and "Path=/" in cookie
+        assert "SameSite=None" in cookie and "Partitioned" in cookie
         token = ok.cookies["__Host-cetr_session"]
         jar = {"Cookie": f"__Host-cetr_session={token}"}
+        # A request another site started does not get the session, cookie or not.
+        framed = await http.get(
+            path(Page.DASHBOARD), headers={**jar, "Sec-Fetch-Site": "cross-site"}
+        )
+        assert framed.status_code == 401 and "YP-0042" not in framed.text
         pack = await http.get(path(Page.PACK, review_id), headers=jar)
         assert pack.status_code == 200
         # The pack's own inline style is allowed by its hash, nothing else inline.

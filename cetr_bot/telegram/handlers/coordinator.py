@@ -10,6 +10,7 @@ from typing import Any
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
+from cetr_bot import web_links
 from cetr_bot.domain import parse_role
 from cetr_bot.notifications import keyboards
 from cetr_bot.notifications.callbacks import (
@@ -312,6 +313,8 @@ async def _ask_cancel(update: Update, context: Context, review_id: int) -> None:
         context,
         "coordinator/cancel_confirm",
         detail=detail,
+        # The delivery policy: with a web companion the chat names the review by number only.
+        discreet=web_links.enabled(services(context).settings),
         keyboard=keyboards.confirm_cancel(texts(context), review_id),
     )
 
