@@ -154,17 +154,18 @@ class Texts:
         """Render messages/<name>.html (or its easy-read version, for an easy-read
         reader), in this language; surrounding blank lines trimmed."""
         context.setdefault("easy", self.easy)
-        text = self._template(name).render(**context)
+        text = self.template(name).render(**context)
         return re.sub(r"\n{3,}", "\n\n", text).strip()
 
     def has(self, name: str) -> bool:
         try:
-            self._template(name)
+            self.template(name)
         except TemplateNotFound:
             return False
         return True
 
-    def _template(self, name: str) -> Template:
+    def template(self, name: str) -> Template:
+        """messages/<name>.html as this reader gets it (easy-read version, language)."""
         chosen = self._chosen.get(name)
         if chosen is None:
             names = [f"{name}{EASY}.html", f"{name}.html"] if self.easy else [f"{name}.html"]

@@ -25,6 +25,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,7 +33,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from cetr_bot import web_links
-from cetr_bot.services import actions, dsr, needs, pack, reviews, web_access, web_reads
+from cetr_bot.services import actions, dsr, needs, pack, people, reviews, web_access, web_reads
 from cetr_bot.services.context import Actor, Services
 from cetr_bot.services.errors import Invalid, ServiceError
 from cetr_bot.text import Texts
@@ -60,10 +61,20 @@ def csp(style_hashes: tuple[str, ...] = ()) -> str:
     )
 
 
+# The signed-in reader's messages (their language, easy-read) for this request's task.
+_READER: ContextVar[Texts | None] = ContextVar("cetr_web_reader", default=None)
+
+
 class Pages:
     def __init__(self, ctx: WebContext) -> None:
         self.ctx = ctx
-        self.texts = Texts(ctx.svc.settings.zone)
+        self._texts = Texts(ctx.svc.settings.zone)
+
+    @property
+    def texts(self) -> Texts:
+        """The pages in the signed-in person's language (easy-read for the young person);
+        before sign-in, the defaults."""
+        return _READER.get() or self._texts
 
     @property
     def svc(self) -> Services:
@@ -74,7 +85,9 @@ class Pages:
     def html(
         self, template: str, status: int = 200, *, style_hashes: tuple[str, ...] = (), **params: Any
     ) -> web.Response:
-        body = self.texts.env.get_template(f"web/{template}.html").render(links=_Links(), **params)
+        texts = self.texts
+        params.setdefault("easy", texts.easy)
+        body = texts.template(f"web/{template}").render(links=_Links(), **params)
         return self.raw(body, status, style_hashes)
 
     def raw(self, body: str, status: int = 200, style_hashes: tuple[str, ...] = ()) -> web.Response:
@@ -142,11 +155,18 @@ class Pages:
                 # Not signed in: inside Telegram, app.js signs in with initData and
                 # reloads; elsewhere this says how to get a link. Nothing about the page.
                 return self.html("sign_in_needed", 401)
+            user_id = actor.telegram_user_id or 0
+            reader = await people.reader(self.svc, user_id, language_code=None)
+            chosen = _READER.set(
+                self._texts.variant(language=reader.language, easy=reader.easy_read)
+            )
             try:
                 return await handler(request, actor)
             except ServiceError as error:
                 log.info("page refused: %s", error.key)
                 return self.refused()
+            finally:
+                _READER.reset(chosen)
 
         return run
 

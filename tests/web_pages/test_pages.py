@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 
 from cetr_bot.domain import Rag, ReviewType, Role
 from cetr_bot.sandbox import Sandbox, SandboxClient
-from cetr_bot.services import consent, dsr, reviews, teams
-from cetr_bot.services.context import Services
+from cetr_bot.services import consent, dsr, people, reviews, teams
+from cetr_bot.services.context import Actor, Services
 from cetr_bot.storage.models import AuditEvent
 from cetr_bot.storage.models_web import SignInLink, WebSession
 from cetr_bot.web_links import Page, path
@@ -401,3 +401,21 @@ async def test_pages_print_fit_a_phone_and_pass_axe(
         assert seen["pdf"].startswith(b"%PDF") and len(seen["pdf"]) > 1000, where
     assert "YP-0099" in found[path(Page.REGISTER)]["text"]
     assert "Crisis" in found[path(Page.REGISTER, 1)]["text"]
+
+
+async def test_pages_are_in_the_signed_in_persons_language(
+    browser: Browser, site: Site, world: World, sandbox: Sandbox, clock: FakeClock, svc: Services
+) -> None:
+    """The family member chose Polish (/language): their pages are Polish, dates too;
+    the coordinator's stay English. The choice is the stored one, not the browser's."""
+    await people.set_language(svc, Actor(FAMILY), language="pl")
+    url = site.url + path(Page.DASHBOARD)
+    [home] = await browser.run(
+        lambda b: _mini_app(b, url, init_data(sandbox.token, FAMILY, now_s(clock) - 30))
+    )
+    assert home.status == 200 and home.h1 == "Twoje przeglądy"
+    assert "pon., 14 gru 2026" in home.text  # Babel, in Polish
+    [dash] = await browser.run(
+        lambda b: _mini_app(b, url, init_data(sandbox.token, COORDINATOR_ID, now_s(clock) - 30))
+    )
+    assert dash.h1 == "Your team's reviews"
