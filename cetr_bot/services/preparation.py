@@ -139,6 +139,21 @@ async def stop(svc: Services, actor: Actor, participant_id: int) -> Screen:
     return await run(svc, work)
 
 
+async def stop_active(svc: Services, actor: Actor) -> Screen | None:
+    """/cancel: stop the walk-through the caller's typed messages answer, as "Stop for
+    now" does (answers kept; /prepare carries on from them). None: none was open."""
+
+    async def work(session: AsyncSession) -> Screen | None:
+        walk = await load_active(svc, session, actor)
+        if walk is None:
+            return None
+        walk.progress.active = False
+        walk.progress.editing_question_id = None
+        return screen(walk, kind="stopped")
+
+    return await run(svc, work)
+
+
 async def paused_participant(svc: Services, actor: Actor) -> int | None:
     """An unfinished walk-through that was stopped for now (for a gentle pointer)."""
     async with svc.db.transaction() as session:
