@@ -278,7 +278,11 @@ async def answer_media(
         expects = question.kind if question is not None else "buttons"
         if step.kind != "question":
             expects = "buttons"
-        return screen(walk, error=Invalid("prep_media", expects=expects, media=media))
+        voice = step.kind == "question" and question is not None and question.takes_voice
+        error = Invalid(
+            "prep_media", expects=expects, media=media, voice=voice, easy=walk.bank.easy_read
+        )
+        return screen(walk, error=error)
 
     return await run(svc, work)
 
