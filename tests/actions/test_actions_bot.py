@@ -200,6 +200,10 @@ async def test_family_and_young_person_see_a_plain_summary(bot, client, svc, clo
         response=actions.Response.UPDATE,
         text="Private: mum was upset on the phone",
     )
+    going = await add(svc, review_id, clinician.participant_id, days=40, what="Respite plan")
+    await actions.respond(
+        svc, CLI, action_id=going.id, response=actions.Response.UPDATE, text="Called them"
+    )
     clock.advance(days=6)
     [summary] = await client.user(2001).ask("/actions")
     text = summary.plain
@@ -210,6 +214,12 @@ async def test_family_and_young_person_see_a_plain_summary(bot, client, svc, clo
     [easy] = await client.user(2002).ask("/actions")
     assert "Things people said they will do" in easy.plain and "⏰ Late" in easy.plain
     assert "mum was upset" not in easy.plain
+    # The same status means the same thing for both: not started is not "being done".
+    assert "School plan" in text and "in progress" in text.split("Respite plan")[1]
+    yp = easy.plain
+    assert "⏳ Not started yet:\nSchool plan" in yp
+    assert "🔄 Being done:\nRespite plan" in yp
+    assert "✅ Done:\nMedication review" in yp and "⏰ Late:\nHome visit" in yp
     [nothing] = await client.user(2999).ask("/actions")
     assert "nothing" in nothing.plain.lower() or "no actions" in nothing.plain.lower()
 
