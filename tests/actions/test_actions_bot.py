@@ -235,3 +235,37 @@ async def test_digest_preference(bot, client, svc):
     assert "one message for each" in reply.plain.lower() or "again" in reply.plain
     [reply] = await client.user(2999).ask("/digest 09:00")
     assert "invitation link" in reply.plain
+
+
+async def test_the_actions_views_name_the_teams_contact(bot, client, svc, clock):
+    """The coordinator chooses who families contact (/team contact); the family's and the
+    young person's /actions show it; without one, a way to reach someone is still given."""
+    review_id = await add_review(svc, at=svc.now() + timedelta(hours=1))
+    parent = await invite(svc, review_id, Role.FAMILY)
+    young = await invite(svc, review_id, Role.YOUNG_PERSON)
+    clinician = await invite(svc, review_id, Role.CLINICIAN)
+    for uid, created in ((2001, parent), (2002, young), (2003, clinician)):
+        await join(client.user(uid), created.token)
+    await actions.mark_held(svc, CLI, review_id=review_id, held_on=svc.now().date())
+    await add(svc, review_id, clinician.participant_id, days=3, what="Home visit")
+    [before] = await client.user(2001).ask("/actions")
+    assert "ask the person who invited you" in before.plain
+    coord = client.user(COORDINATOR_ID)
+    [usage] = await coord.ask("/team contact")
+    assert "/team contact" in usage.plain
+    [done] = await coord.ask("/team contact Leeds CETR team, 0113 496 0000 (weekdays)")
+    assert "Leeds CETR team, 0113 496 0000 (weekdays)" in done.plain
+    [family] = await client.user(2001).ask("/actions")
+    assert "📞 Leeds CETR team, 0113 496 0000 (weekdays)" in family.plain
+    assert "ask the person who invited you" not in family.plain
+    [easy] = await client.user(2002).ask("/actions")
+    assert "📞 Leeds CETR team, 0113 496 0000 (weekdays)" in easy.plain
+    [refused] = await client.user(2003).ask("/team contact My own line")  # not a coordinator
+    assert "My own line" not in refused.plain
+    [family] = await client.user(2001).ask("/actions")
+    assert "My own line" not in family.plain
+    [cleared] = await coord.ask("/team contact off")
+    assert "cleared" in cleared.plain
+    [family] = await client.user(2001).ask("/actions")
+    assert "📞" not in family.plain and "ask the person who invited you" in family.plain
+
