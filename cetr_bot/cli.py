@@ -200,7 +200,9 @@ def _team_parsers(sub: Any) -> None:
     contact = team_sub.add_parser(
         "contact", help="who a team's families and young people contact about actions"
     )
-    contact.add_argument("text", help='the contact line, e.g. "the CETR team, 0113 000 0000"; off clears it')
+    contact.add_argument(
+        "text", help='the contact line, e.g. "the CETR team, 0113 000 0000"; off clears it'
+    )
     contact.add_argument("--team", type=_team_name, help="the team (needed when there are several)")
     coordinator = sub.add_parser("coordinator", help="who coordinates for which team")
     coordinator_sub = coordinator.add_subparsers(

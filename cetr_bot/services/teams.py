@@ -316,9 +316,9 @@ async def set_contact(
     async with svc.db.transaction() as session:
         mine = await teams_for_new_review(svc, session, actor)
         words = text.strip().split(maxsplit=1)
-        if team is None and len(mine) > 1 and words:
-            if any(t.name.lower() == words[0].lower() for t in mine):
-                team, text = words[0], words[1] if len(words) > 1 else ""
+        named = bool(words) and any(t.name.lower() == words[0].lower() for t in mine)
+        if team is None and len(mine) > 1 and named:
+            team, text = words[0], words[1] if len(words) > 1 else ""
         if team is not None:
             wanted = validate_name(team).lower()
             found = [t for t in mine if t.name.lower() == wanted]
@@ -348,12 +348,12 @@ async def contacts_for_reviews(session: AsyncSession, review_ids: list[int]) -> 
     if not review_ids:
         return []
     rows = (
-        await session.execute(
-            select(Review.id, Review.team_id).where(Review.id.in_(review_ids))
-        )
+        await session.execute(select(Review.id, Review.team_id).where(Review.id.in_(review_ids)))
     ).all()
     team_ids = {team_id for _, team_id in rows}
-    teams = {t.id: t for t in await session.scalars(select(Team).where(Team.id.in_(team_ids - {None})))}
+    teams = {
+        t.id: t for t in await session.scalars(select(Team).where(Team.id.in_(team_ids - {None})))
+    }
     default = await _team(session, DEFAULT_TEAM) if None in team_ids else None
     lines: list[str] = []
     for review_id in review_ids:

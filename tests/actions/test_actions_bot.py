@@ -268,4 +268,3 @@ async def test_the_actions_views_name_the_teams_contact(bot, client, svc, clock)
     assert "cleared" in cleared.plain
     [family] = await client.user(2001).ask("/actions")
     assert "📞" not in family.plain and "ask the person who invited you" in family.plain
-

@@ -17,7 +17,6 @@ from cetr_bot.storage.models import PendingInput
 from cetr_bot.telegram import updates
 from cetr_bot.telegram.handlers import attendance, preparation
 from cetr_bot.telegram.menus import set_coordinator_menu
-from cetr_bot.telegram.screens import show
 from cetr_bot.telegram.replies import (
     Context,
     Handler,
@@ -28,6 +27,7 @@ from cetr_bot.telegram.replies import (
     services,
     texts,
 )
+from cetr_bot.telegram.screens import show
 
 log = logging.getLogger(__name__)
 
