@@ -257,6 +257,13 @@ def _team_parsers(sub: Any) -> None:
     team_sub = team.add_subparsers(dest="team_command", required=True, parser_class=Parser)
     team_sub.add_parser("add", help="set up a team").add_argument("name", type=_team_name)
     team_sub.add_parser("list", help="the teams, their coordinators and reviews")
+    contact = team_sub.add_parser(
+        "contact", help="who a team's families and young people contact about actions"
+    )
+    contact.add_argument(
+        "text", help='the contact line, e.g. "the CETR team, 0113 000 0000"; off clears it'
+    )
+    contact.add_argument("--team", type=_team_name, help="the team (needed when there are several)")
     coordinator = sub.add_parser("coordinator", help="who coordinates for which team")
     coordinator_sub = coordinator.add_subparsers(
         dest="coordinator_command", required=True, parser_class=Parser
@@ -628,6 +635,10 @@ async def _team(svc: Services, texts: Texts, args: argparse.Namespace) -> int:
     if args.team_command == "add":
         name = await teams.add_team(svc, CLI, args.name)
         print(texts.plain("admin/team_added", name=name))
+        return 0
+    if args.team_command == "contact":
+        done = await teams.set_contact(svc, CLI, args.text, team=args.team)
+        print(texts.plain("admin/contact_set", team=done.team, contact=done.contact))
         return 0
     print(texts.plain("admin/teams", teams=await teams.list_teams(svc, CLI)))
     return 0

@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     book_ahead_weeks: int = Field(4, ge=0, le=26)
     review_duration_minutes: int = Field(120, ge=15, le=600)
     calendar_domain: str = "cetr-bot.invalid"
+    # The ORGANIZER of calendar files: the coordinators' team address (mailto:...); unset,
+    # a neutral address at calendar_domain. Never a person's name.
+    calendar_organizer: str | None = None
     # Delivery: pace under Telegram's ~30/s overall and 1/s per chat, with a margin.
     send_rate_per_second: float = Field(28.0, gt=0, le=1000)
     send_chat_interval_seconds: float = Field(1.1, ge=0, le=60)

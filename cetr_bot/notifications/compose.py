@@ -359,13 +359,22 @@ async def _calendar_notice(
         at=review.scheduled_at,
         answer=answer,
     )
-    ics = review_ics(svc, texts, review, now, cancelled=cancelled)
+    ics = review_ics(
+        svc, texts, review, now, participant_id=participant.id, answer=answer, cancelled=cancelled
+    )
     keyboard = None if cancelled else rsvp_keyboard(texts, participant.id)
     return Outgoing(text, keyboard, ics)
 
 
 def review_ics(
-    svc: Services, texts: Texts, review: Review, now: datetime, *, cancelled: bool = False
+    svc: Services,
+    texts: Texts,
+    review: Review,
+    now: datetime,
+    *,
+    participant_id: int,
+    answer: str | None = None,
+    cancelled: bool = False,
 ) -> bytes:
     return calendar.review_ics(
         review_id=review.id,
@@ -375,6 +384,8 @@ def review_ics(
         settings=svc.settings,
         now=now,
         words=calendar.words(texts),
+        participant_id=participant_id,
+        answer=answer,
         cancelled=cancelled,
     )
 

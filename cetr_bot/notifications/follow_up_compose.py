@@ -17,7 +17,7 @@ from cetr_bot.services import actions, consent, feedback, needs, review_feedback
 from cetr_bot.services import pack as packs
 from cetr_bot.services.context import Services
 from cetr_bot.storage.models import Participant, Person
-from cetr_bot.storage.models_actions import Action, ReviewFollowUp
+from cetr_bot.storage.models_actions import Action, DigestPreference, ReviewFollowUp
 from cetr_bot.storage.models_reminders import Reminder
 from cetr_bot.text import Texts
 
@@ -236,6 +236,12 @@ async def _digest(svc: Services, texts: Texts, session: AsyncSession, row: Remin
         for a in await f.open_actions_of(session, person.id)
         if a.due_on <= horizon
     ]
-    if not items:
+    # A coordinator's digest also tells who joined their reviews since the last one.
+    digest = await session.get(DigestPreference, person.id)
+    joins: list[f.Join] = []
+    if digest is not None and "day" in row.payload:
+        start, end = f.digest_window(svc, date.fromisoformat(row.payload["day"]), digest.local_time)
+        joins = await f.joins_in(svc, session, person, start, end)
+    if not items and not joins:
         return Skip(ReminderStatus.SKIPPED, "nothing due")
-    return Outgoing(texts.render("actions/digest", items=items))
+    return Outgoing(texts.render("actions/digest", items=items, joins=joins))

@@ -9,7 +9,7 @@ the change. Times are local times of day, stored in UTC, out of quiet hours.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +19,7 @@ from cetr_bot.scheduling import planner as p
 from cetr_bot.scheduling.timeline import local_at, out_of_quiet_hours
 from cetr_bot.services import consent, deputies, feedback, pack
 from cetr_bot.services.context import Services
-from cetr_bot.storage.coordinators import coordinator_chats
+from cetr_bot.storage.coordinators import coordinator_chats, team_scope
 from cetr_bot.storage.models import Participant, Person, Review
 from cetr_bot.storage.models_actions import Action, DigestPreference, ReviewFollowUp
 from cetr_bot.storage.models_reminders import Reminder
@@ -218,6 +218,9 @@ async def plan_person(svc: Services, session: AsyncSession, person_id: int, *, r
         for action in await open_actions_of(session, person_id):
             days |= {day for kind, day, _ in action_dates(svc, action) if kind in OWNER_KINDS}
         s = svc.settings
+        join_day = await next_digest_with_joins(svc, session, person, digest.local_time)
+        if join_day is not None:
+            days.add(join_day)
         wanted = [
             p.Wanted(
                 key=f"{ReminderKind.ACTION_DIGEST}:p{person_id}:{day.isoformat()}",
@@ -457,3 +460,58 @@ async def plan_yp_question(
             for chat in await coordinator_chats(svc.settings, session, review_id=review_id)
         ],
     )
+
+
+# --- the coordinator's joins, in their daily digest ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Join:
+    review_id: int
+    participant_id: int
+    role: str
+
+
+def digest_moment(svc: Services, day: date, clock: time) -> datetime:
+    s = svc.settings
+    return out_of_quiet_hours(local_at(day, clock, s.zone), s)
+
+
+def digest_window(svc: Services, day: date, clock: time) -> tuple[datetime, datetime]:
+    """The joins one day's digest tells of: after the day before's digest, up to this one."""
+    return digest_moment(svc, day - timedelta(days=1), clock), digest_moment(svc, day, clock)
+
+
+async def joins_in(
+    svc: Services, session: AsyncSession, person: Person, start: datetime, end: datetime
+) -> list[Join]:
+    """Who joined (not as a deputy: those are told at once) one of the reviews this person
+    coordinates, in (start, end]. Nobody for someone who coordinates nothing."""
+    if person.telegram_user_id is None:
+        return []
+    scope = await team_scope(svc.settings, session, person.telegram_user_id)
+    if not scope.any:
+        return []
+    rows = await session.scalars(
+        select(Participant)
+        .join(Review, Review.id == Participant.review_id)
+        .where(
+            scope.clause(),
+            Participant.joined_at > start,
+            Participant.joined_at <= end,
+            Participant.deputy_for_id.is_(None),
+        )
+        .order_by(Participant.joined_at, Participant.id)
+    )
+    return [Join(m.review_id, m.id, m.role) for m in rows]
+
+
+async def next_digest_with_joins(
+    svc: Services, session: AsyncSession, person: Person, clock: time
+) -> date | None:
+    """The day of the next digest, if someone has joined since the last one."""
+    now = svc.now()
+    today = now.astimezone(svc.settings.zone).date()
+    day = next(d for d in (today, today + timedelta(days=1)) if digest_moment(svc, d, clock) > now)
+    start, end = digest_window(svc, day, clock)
+    return day if await joins_in(svc, session, person, start, end) else None

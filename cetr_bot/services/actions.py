@@ -12,12 +12,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cetr_bot.domain import FAMILY_ROLES, ActionStatus, ReviewStatus, Role
-from cetr_bot.services import deputies
+from cetr_bot.services import deputies, teams
 from cetr_bot.services.context import Actor, Services, audit, shown_via, staff_role
 from cetr_bot.services.errors import Invalid, NotAllowed, NotFound
 from cetr_bot.services.events import action_changed, review_changed
@@ -566,13 +567,20 @@ class SummaryItem:
     owner_role: Role
 
 
-async def family_summary(svc: Services, actor: Actor) -> tuple[Role | None, list[SummaryItem]]:
+class FamilySummary(NamedTuple):
+    role: Role | None
+    items: list[SummaryItem]
+    contacts: tuple[str, ...] = ()  # who to contact: their reviews' teams' lines
+
+
+async def family_summary(svc: Services, actor: Actor) -> FamilySummary:
     """The actions from the reviews this young person or family member took part in:
-    what, by when, and done / in progress / overdue; never anyone's private updates."""
+    what, by when, and done / in progress / overdue; never anyone's private updates;
+    and whom to contact (the contact line each review's team set, /team contact)."""
     async with svc.db.transaction() as session:
         person_id = await _person_id(session, actor)
         if person_id is None:
-            return None, []
+            return FamilySummary(None, [])
         mine = (
             await session.scalars(
                 select(Participant).where(
@@ -583,7 +591,7 @@ async def family_summary(svc: Services, actor: Actor) -> tuple[Role | None, list
             )
         ).all()
         if not mine:
-            return None, []
+            return FamilySummary(None, [])
         young = any(deputies.is_the_young_person(p) for p in mine)
         role = Role.YOUNG_PERSON if young else Role.FAMILY
         rows = await session.scalars(
@@ -599,7 +607,8 @@ async def family_summary(svc: Services, actor: Actor) -> tuple[Role | None, list
             view = await view_of(svc, session, action)
             items.append(SummaryItem(view.what, view.due_on, view.progress, view.owner_role))
         audit(session, "action_summary_viewed", actor=actor, person_id=person_id, role=str(role))
-        return role, items
+        contacts = await teams.contacts_for_reviews(session, [p.review_id for p in mine])
+        return FamilySummary(role, items, tuple(contacts))
 
 
 async def young_person_sees(svc: Services, review_id: int) -> bool:

@@ -166,6 +166,7 @@ async def _redeem(
         review_id=review.id,
         key=f"p{participant.id}",
         payload={"participant_id": participant.id},
+        digest_ok=participant.deputy_for_id is None,  # a deputy's join is told at once
     )
     await review_changed(svc, session, review.id, reason="joined")
     return await _joined(session, review.id, participant, person)

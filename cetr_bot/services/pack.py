@@ -290,7 +290,7 @@ async def build(svc: Services, session: AsyncSession, review_id: int) -> Pack:
 
 
 def _sections(answers: preparation_reads.PanelAnswers) -> list[Section]:
-    areas = library().areas
+    areas = library().adult_areas  # the panel's headings, not the young person's
     people = sorted(
         answers.participants, key=lambda p: (ROLE_ORDER.get(p.role, 2), p.participant_id)
     )

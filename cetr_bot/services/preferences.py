@@ -1,10 +1,12 @@
-"""A person's own preferences (for now: one daily digest of action reminders)."""
+"""A person's own preferences (for now: one daily digest of action reminders and, for a
+coordinator, of who joined their reviews)."""
 
 from __future__ import annotations
 
 from datetime import time
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from cetr_bot.services.context import Actor, Services, audit
 from cetr_bot.services.errors import NotAllowed
@@ -19,6 +21,11 @@ async def set_digest(svc: Services, actor: Actor, *, at: time | None) -> None:
         person = await session.scalar(
             select(Person).where(Person.telegram_user_id == actor.telegram_user_id)
         )
+        if person is None and at is not None and await _coordinates(svc, session, actor):
+            # A coordinator who takes part in no review: their digest needs a person row.
+            person = Person(telegram_user_id=actor.telegram_user_id, chat_id=actor.chat_id)
+            session.add(person)
+            await session.flush()
         if person is None:
             raise NotAllowed("not_a_participant")
         row = await session.get(DigestPreference, person.id)
@@ -31,6 +38,11 @@ async def set_digest(svc: Services, actor: Actor, *, at: time | None) -> None:
             row.local_time = at
         audit(session, "digest_set", actor=actor, person_id=person.id, daily=at is not None)
         await person_changed(svc, session, person.id, reason="digest")
+
+
+async def _coordinates(svc: Services, session: AsyncSession, actor: Actor) -> bool:
+    scope = await svc.team_scope(session, actor)
+    return scope is not None and scope.any
 
 
 async def digest_time(svc: Services, person_id: int) -> time | None:

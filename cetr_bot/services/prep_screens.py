@@ -10,7 +10,7 @@ from cetr_bot.domain import ReviewType, Role
 from cetr_bot.services import consent, question_bank
 from cetr_bot.services.errors import ServiceError
 from cetr_bot.services.memberships import Membership
-from cetr_bot.services.question_bank import Question, library
+from cetr_bot.services.question_bank import Question
 from cetr_bot.services.safeguarding import Alert
 from cetr_bot.services.walk import Walk
 from cetr_bot.text import DEFAULT_LANGUAGE
@@ -105,7 +105,7 @@ def screen(
         current = line(walk, step.question, number) if step.question.id in walk.answers else None
         return Screen(shown, question=step.question, number=number, current=current, **common)
     lines = [line(walk, q, n) for n, q in enumerate(walk.questions, 1)]
-    return Screen(shown, lines=lines, areas=library().areas, **common)
+    return Screen(shown, lines=lines, areas=walk.bank.areas, **common)
 
 
 def in_language(screen: Screen, language: str) -> Screen:

@@ -143,6 +143,21 @@ async def stop(svc: Services, actor: Actor, participant_id: int) -> Screen:
     return await run(svc, work)
 
 
+async def stop_active(svc: Services, actor: Actor) -> Screen | None:
+    """/cancel: stop the walk-through the caller's typed messages answer, as "Stop for
+    now" does (answers kept; /prepare carries on from them). None: none was open."""
+
+    async def work(session: AsyncSession) -> Screen | None:
+        walk = await load_active(svc, session, actor)
+        if walk is None:
+            return None
+        walk.progress.active = False
+        walk.progress.editing_question_id = None
+        return screen(walk, kind="stopped")
+
+    return await run(svc, work)
+
+
 async def paused_participant(svc: Services, actor: Actor) -> int | None:
     """An unfinished walk-through that was stopped for now (for a gentle pointer)."""
     async with svc.db.transaction() as session:
@@ -268,7 +283,11 @@ async def answer_media(
         expects = question.kind if question is not None else "buttons"
         if step.kind != "question":
             expects = "buttons"
-        return screen(walk, error=Invalid("prep_media", expects=expects, media=media))
+        voice = step.kind == "question" and question is not None and question.takes_voice
+        error = Invalid(
+            "prep_media", expects=expects, media=media, voice=voice, easy=walk.bank.easy_read
+        )
+        return screen(walk, error=error)
 
     return await run(svc, work)
 

@@ -83,6 +83,9 @@ class Bank:
     easy_read: bool
     scan_for_harm: bool
     questions: tuple[Question, ...]
+    # The summary's headings, in order: the young person's for an easy-read bank, the
+    # adults' (_shared.toml [adult_areas]) for every other.
+    areas: dict[str, str] = field(default_factory=dict)
 
     def for_age(self, age: int | None) -> tuple[Question, ...]:
         """The questions for a young person of this age (unknown age: all of them)."""
@@ -96,11 +99,12 @@ class Bank:
 
 @dataclass(frozen=True)
 class Library:
-    areas: dict[str, str]
+    areas: dict[str, str]  # the young person's headings
     banks: dict[tuple[str, ReviewType], Bank]
     groups: dict[Role, str]
     harm_words: Vocabulary
     concerns: tuple[Option, ...] = field(default=())
+    adult_areas: dict[str, str] = field(default_factory=dict)  # everyone else's, the pack's
 
     def bank_for(self, role: Role | str, review_type: ReviewType | str) -> Bank | None:
         group = self.groups.get(Role(role))
@@ -184,6 +188,9 @@ def has_questions(role: Role, review_type: ReviewType) -> bool:
 def load_library(directory: Path) -> Library:
     shared = _read(directory / "_shared.toml")
     areas = {str(k): str(v) for k, v in shared.get("areas", {}).items()}
+    adult = {str(k): str(v) for k, v in shared.get("adult_areas", {}).items()}
+    if list(adult) != list(areas):
+        raise BankError("_shared.toml: [adult_areas] must name the areas of [areas], in order")
     defaults = {
         kind: _options(shared.get(kind, {}).get("options", []), "_shared.toml", kind)
         for kind in ("yes_no", "scale")
@@ -212,6 +219,7 @@ def load_library(directory: Path) -> Library:
                 easy_read=bool(meta.get("easy_read", False)),
                 scan_for_harm=bool(meta.get("scan_for_harm", False)),
                 questions=_merge(base, added, extra.name),
+                areas=areas if meta.get("easy_read", False) else adult,
             )
     _check_types_known(directory)
     concerns = _read(directory / "concerns.toml").get("categories", [])
@@ -221,6 +229,7 @@ def load_library(directory: Path) -> Library:
         groups=groups,
         harm_words=_vocabulary(directory / "safeguarding.toml"),
         concerns=tuple(Option(str(c["id"]), str(c["label"])) for c in concerns),
+        adult_areas=adult,
     )
 
 

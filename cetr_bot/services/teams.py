@@ -21,6 +21,7 @@ from cetr_bot.storage.coordinators import TeamScope, admin_chats, coordinator_ch
 from cetr_bot.storage.models import Review
 from cetr_bot.storage.models_reminders import Reminder
 from cetr_bot.storage.models_teams import DEFAULT_TEAM, Admin, Team, TeamMember
+from cetr_bot.text_safety import clean_text
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
 MAX_USER_ID = 2**52
@@ -292,3 +293,72 @@ async def team_for_new_review(
     if not teams:
         raise NotAllowed("coordinator_only")
     return teams[0].id
+
+
+# --- who families contact -----------------------------------------------------------------
+
+MAX_CONTACT = 300
+CLEAR_CONTACT = frozenset({"off", "none", "clear"})
+
+
+@dataclass(frozen=True)
+class ContactSet:
+    team: str
+    contact: str | None  # None: cleared
+
+
+async def set_contact(
+    svc: Services, actor: Actor, text: str, *, team: str | None = None
+) -> ContactSet:
+    """A coordinator's line for their team's families and young people ("off" clears
+    it). In several teams: name the team (`team`, or the first word of `text`)."""
+    await svc.require_coordinator(actor)
+    async with svc.db.transaction() as session:
+        mine = await teams_for_new_review(svc, session, actor)
+        words = text.strip().split(maxsplit=1)
+        named = bool(words) and any(t.name.lower() == words[0].lower() for t in mine)
+        if team is None and len(mine) > 1 and named:
+            team, text = words[0], words[1] if len(words) > 1 else ""
+        if team is not None:
+            wanted = validate_name(team).lower()
+            found = [t for t in mine if t.name.lower() == wanted]
+            if not found:
+                raise NotFound("team_not_found", name=team)
+            row = found[0]
+        elif len(mine) > 1:
+            raise Invalid("team_needed", teams=[t.name for t in mine])
+        elif not mine:
+            raise NotAllowed("coordinator_only")
+        else:
+            row = mine[0]
+        contact = clean_text(text, multiline=False).strip()
+        if not contact:
+            raise Invalid("contact_empty")
+        if len(contact) > MAX_CONTACT:
+            raise Invalid("text_too_long", limit=MAX_CONTACT)
+        row.contact = None if contact.lower() in CLEAR_CONTACT else contact
+        await session.flush()
+        audit(session, "team_contact_set", actor=actor, team_id=row.id, cleared=not row.contact)
+        return ContactSet(row.name, row.contact)
+
+
+async def contacts_for_reviews(session: AsyncSession, review_ids: list[int]) -> list[str]:
+    """The contact lines of the teams these reviews belong to (a review with no team
+    belongs to the default team), each once, in the order of the reviews."""
+    if not review_ids:
+        return []
+    rows = (
+        await session.execute(select(Review.id, Review.team_id).where(Review.id.in_(review_ids)))
+    ).all()
+    team_ids = {team_id for _, team_id in rows}
+    teams = {
+        t.id: t for t in await session.scalars(select(Team).where(Team.id.in_(team_ids - {None})))
+    }
+    default = await _team(session, DEFAULT_TEAM) if None in team_ids else None
+    lines: list[str] = []
+    for review_id in review_ids:
+        team_id = next(t for r, t in rows if r == review_id)
+        team = teams.get(team_id) if team_id is not None else default
+        if team is not None and team.contact and team.contact not in lines:
+            lines.append(team.contact)
+    return lines

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from cetr_bot.storage.encrypted import EncryptedText
 from cetr_bot.storage.models import Base
 from cetr_bot.storage.types import UTCDateTime, utcnow
 
@@ -23,6 +24,9 @@ class Team(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(40), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Who a family or young person can contact about the review's actions (the
+    # coordinator's words, e.g. a team phone line); free text, so encrypted.
+    contact: Mapped[str | None] = mapped_column(EncryptedText("teams.contact"))
 
 
 class TeamMember(Base):

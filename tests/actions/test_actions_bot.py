@@ -200,6 +200,10 @@ async def test_family_and_young_person_see_a_plain_summary(bot, client, svc, clo
         response=actions.Response.UPDATE,
         text="Private: mum was upset on the phone",
     )
+    going = await add(svc, review_id, clinician.participant_id, days=40, what="Respite plan")
+    await actions.respond(
+        svc, CLI, action_id=going.id, response=actions.Response.UPDATE, text="Called them"
+    )
     clock.advance(days=6)
     [summary] = await client.user(2001).ask("/actions")
     text = summary.plain
@@ -210,6 +214,12 @@ async def test_family_and_young_person_see_a_plain_summary(bot, client, svc, clo
     [easy] = await client.user(2002).ask("/actions")
     assert "Things people said they will do" in easy.plain and "⏰ Late" in easy.plain
     assert "mum was upset" not in easy.plain
+    # The same status means the same thing for both: not started is not "being done".
+    assert "School plan" in text and "in progress" in text.split("Respite plan")[1]
+    yp = easy.plain
+    assert "⏳ Not started yet:\nSchool plan" in yp
+    assert "🔄 Being done:\nRespite plan" in yp
+    assert "✅ Done:\nMedication review" in yp and "⏰ Late:\nHome visit" in yp
     [nothing] = await client.user(2999).ask("/actions")
     assert "nothing" in nothing.plain.lower() or "no actions" in nothing.plain.lower()
 
@@ -225,3 +235,36 @@ async def test_digest_preference(bot, client, svc):
     assert "one message for each" in reply.plain.lower() or "again" in reply.plain
     [reply] = await client.user(2999).ask("/digest 09:00")
     assert "invitation link" in reply.plain
+
+
+async def test_the_actions_views_name_the_teams_contact(bot, client, svc, clock):
+    """The coordinator chooses who families contact (/team contact); the family's and the
+    young person's /actions show it; without one, a way to reach someone is still given."""
+    review_id = await add_review(svc, at=svc.now() + timedelta(hours=1))
+    parent = await invite(svc, review_id, Role.FAMILY)
+    young = await invite(svc, review_id, Role.YOUNG_PERSON)
+    clinician = await invite(svc, review_id, Role.CLINICIAN)
+    for uid, created in ((2001, parent), (2002, young), (2003, clinician)):
+        await join(client.user(uid), created.token)
+    await actions.mark_held(svc, CLI, review_id=review_id, held_on=svc.now().date())
+    await add(svc, review_id, clinician.participant_id, days=3, what="Home visit")
+    [before] = await client.user(2001).ask("/actions")
+    assert "ask the person who invited you" in before.plain
+    coord = client.user(COORDINATOR_ID)
+    [usage] = await coord.ask("/team contact")
+    assert "/team contact" in usage.plain
+    [done] = await coord.ask("/team contact Leeds CETR team, 0113 496 0000 (weekdays)")
+    assert "Leeds CETR team, 0113 496 0000 (weekdays)" in done.plain
+    [family] = await client.user(2001).ask("/actions")
+    assert "📞 Leeds CETR team, 0113 496 0000 (weekdays)" in family.plain
+    assert "ask the person who invited you" not in family.plain
+    [easy] = await client.user(2002).ask("/actions")
+    assert "📞 Leeds CETR team, 0113 496 0000 (weekdays)" in easy.plain
+    [refused] = await client.user(2003).ask("/team contact My own line")  # not a coordinator
+    assert "My own line" not in refused.plain
+    [family] = await client.user(2001).ask("/actions")
+    assert "My own line" not in family.plain
+    [cleared] = await coord.ask("/team contact off")
+    assert "cleared" in cleared.plain
+    [family] = await client.user(2001).ask("/actions")
+    assert "📞" not in family.plain and "ask the person who invited you" in family.plain

@@ -27,6 +27,7 @@ async def test_reviews_lists_upcoming_with_a_status_line(bot, client, svc):
     assert [line.split(" · ")[1] for line in lines] == ["YP-B", "YP-A"]
     assert "0 of 1 joined" in lines[1] and "missing 5 required" in lines[1]
     assert "YP-C" not in reply.plain
+    assert "nobody invited yet" in lines[0] and " of 0 " not in lines[0]  # YP-B: no invite
 
 
 async def test_review_shows_invited_joined_and_missing_roles(bot, client, svc):

@@ -46,6 +46,9 @@ async def test_pack_has_every_section_with_the_young_persons_words_first(bot, cl
     assert (
         "Clinical view" in parsed.text["area-kloe1"] or "Clinical view" in parsed.text["area-kloe4"]
     )
+    # The panel reads the adults' headings, not the young person's.
+    assert "1. Is the young person safe?" in parsed.text["area-kloe1"]
+    assert "About the young person" in about and "About me" not in about
     missing = parsed.text["missing"]
     assert "Preparation not sent: Panel chair" not in missing  # the panel has no bank
     assert "Required role not confirmed as attending: Commissioner" in missing

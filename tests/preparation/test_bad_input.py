@@ -8,6 +8,7 @@ from cetr_bot.domain import Role
 from tests.preparation.helpers import (
     START,
     answer,
+    consent_yes,
     first_line,
     join_as,
     questions,
@@ -54,6 +55,34 @@ async def test_media_where_text_is_expected(bot, client, svc, media, said):
     assert f"can't read {said} here" in reask.plain and "type your answer" in reask.plain
     assert first_line(question) in again.plain and f"{number} of" in again.plain
     assert question.id not in await stored_answers(svc, joined.participant_id)
+
+
+async def test_media_where_text_is_expected_names_the_voice_note_when_welcome(bot, client, svc):
+    """Where a typed answer may also be a voice note (the family's bank welcomes them),
+    the re-ask says so; the clinician's (no voice notes) does not."""
+    joined, question, _ = await _on_question(svc, client, Role.FAMILY, "safety_worries")
+    await joined.user.send_media("document")
+    reask, again = await joined.user.wait_for(2)
+    assert "type your answer or send a voice note" in reask.plain
+    assert first_line(question) in again.plain
+    clinician, _, _ = await _on_question(svc, client, Role.CLINICIAN, "risks", 2003)
+    await clinician.user.send_media("photo")
+    reask, _ = await clinician.user.wait_for(2)
+    assert "type your answer" in reask.plain and "voice" not in reask.plain
+
+
+@pytest.mark.parametrize("media", ["photo", "sticker", "document"])
+async def test_the_young_person_is_told_a_voice_note_works_in_easy_read(bot, client, svc, media):
+    joined = await join_as(svc, client, Role.YOUNG_PERSON, 2002)
+    await joined.user.tap(START)
+    await consent_yes(joined.user)  # now on the first question, a typed one
+    await joined.user.send_media(media)
+    reask, again = await joined.user.wait_for(2)
+    assert "Please type your answer." in reask.plain
+    assert "Or send me a voice note." in reask.plain
+    assert "can't read" not in reask.plain  # the easy-read words, not the adults'
+    assert first_line(questions(Role.YOUNG_PERSON)[0]) in again.plain
+    assert not await stored_answers(svc, joined.participant_id)
 
 
 @pytest.mark.parametrize("media", ["photo", "voice", "document", "contact"])

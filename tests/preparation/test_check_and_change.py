@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from cetr_bot.domain import Role
 from cetr_bot.services import preparation, preparation_reads
 from tests.preparation.helpers import (
     SEND,
     START,
     answer,
+    consent_yes,
     join_as,
     progress,
     questions,
@@ -130,3 +133,26 @@ async def test_a_long_summary_is_split_and_shortened(bot, client, svc):
     assert "…" in summary[0].plain
     stored = await stored_answers(svc, joined.participant_id)
     assert len(stored["at_best"].value) == 2992  # the whole answer is kept
+
+
+@pytest.mark.parametrize("role", [Role.CLINICIAN, Role.FAMILY, Role.SOCIAL_WORKER])
+async def test_adults_summaries_use_their_own_headings(bot, client, svc, role):
+    """Professionals and the family read their answers under the adults' headings
+    (_shared.toml [adult_areas]), never the young person's "About me"/"My care now"."""
+    joined = await _at_summary(svc, client, role)
+    await skip_all(joined.user, len(questions(role)))
+    text = "\n".join(m.plain for m in await joined.user.messages())
+    assert "1. Is the young person safe?" in text
+    assert "2. Are they getting good care and treatment?" in text
+    for young_persons in ("About me", "My care now", "Am I safe?", "Do I need to be in hospital?"):
+        assert young_persons not in text
+
+
+async def test_the_young_persons_summary_keeps_their_headings(bot, client, svc):
+    joined = await join_as(svc, client, Role.YOUNG_PERSON, 2002)
+    await joined.user.tap(START)
+    await consent_yes(joined.user)
+    await skip_all(joined.user, len(questions(Role.YOUNG_PERSON)))
+    text = "\n".join(m.plain for m in await joined.user.messages())
+    assert "About me" in text and "1. Am I safe?" in text
+    assert "Is the young person safe?" not in text

@@ -140,6 +140,36 @@ async def test_stop_for_now_then_prepare_resumes(bot, client, svc):
     assert detail.kind == "question"
 
 
+async def test_cancel_stops_for_now_like_the_button(bot, client, svc):
+    """/cancel in the middle of the questions is "Stop for now": the same message, the
+    answers kept, and /prepare carries on from them."""
+    joined = await join_as(svc, client, Role.FAMILY, 2001)
+    user = joined.user
+    asked = questions(Role.FAMILY)
+    await user.tap(START)
+    await answer(user, asked[0])
+    [stopped] = await user.ask("/cancel")
+    assert "Stopped for now. Every answer so far is saved." in stopped.plain
+    assert "nothing to stop" not in stopped.plain
+    row = await progress(svc, joined.participant_id)
+    assert row is not None and row.active is False
+    [hint] = await user.ask("random words")  # no longer taken as an answer
+    assert "/prepare" in hint.plain
+    assert set(await stored_answers(svc, joined.participant_id)) == {asked[0].id}
+    [nothing] = await user.ask("/cancel")  # stopped already: nothing left to stop
+    assert "There was nothing to stop." in nothing.plain
+    [again] = await user.ask("/prepare")
+    assert f"2 of {len(asked)}" in again.plain and first_line(asked[1]) in again.plain
+
+
+async def test_cancel_stops_the_young_persons_questions_in_easy_read(bot, client, svc):
+    joined = await join_as(svc, client, Role.YOUNG_PERSON, 2002)
+    await joined.user.tap(START)
+    await consent_yes(joined.user)
+    [stopped] = await joined.user.ask("/cancel")
+    assert "OK, we will stop here." in stopped.plain and "/prepare" in stopped.plain
+
+
 async def test_another_command_in_the_middle_and_back(bot, client, svc):
     joined = await join_as(svc, client, Role.FAMILY, 2001)
     user = joined.user

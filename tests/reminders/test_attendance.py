@@ -39,7 +39,7 @@ async def test_joining_offers_the_rsvp_with_the_calendar_file(bot, client, svc):
     assert "Can you attend?" in card.plain
     ics = Calendar.from_ical(await client.document(2001, card.message_id))
     [event] = ics.walk("VEVENT")
-    assert str(ics["METHOD"]) == "PUBLISH"
+    assert str(ics["METHOD"]) == "REQUEST"  # an iTIP invitation (RFC 5546), was PUBLISH
     assert str(event["UID"]) == f"cetr-review-{review_id}@{svc.settings.calendar_domain}"
     assert int(event["SEQUENCE"]) == 0
     assert event.decoded("DTSTART") == datetime(2026, 12, 14, 9, 0, tzinfo=UTC)

@@ -76,7 +76,10 @@ COMMANDS: tuple[Op, ...] = (
         "Find a school place",
     ),
     cmd("/action {A}", frozenset({Role.SOCIAL_WORKER.value, OWN_COORDINATOR}), "Action A"),
-    cmd("/digest 08:30", PARTICIPANTS | {PANEL_DEPUTY}, "08:30"),
+    # A coordinator's digest also carries who joined their reviews (in no review: still).
+    cmd(
+        "/digest 08:30", PARTICIPANTS | {PANEL_DEPUTY, OWN_COORDINATOR, OTHER_COORDINATOR}, "08:30"
+    ),
     cmd("/feedback", frozenset({Role.YOUNG_PERSON.value}), "1 of 4"),
     cmd(
         "/feedback {H}",
@@ -95,6 +98,11 @@ COMMANDS: tuple[Op, ...] = (
     cmd("/bestinterests {S} Cannot decide now; discussed with family", COORD, "decision recorded"),
     cmd("/approve P{DEP}", COORD, "Approved: P"),
     cmd("/team list", ADMINS, "north"),
+    cmd(
+        "/team contact Team line 0113 496 0000",
+        frozenset({OWN_COORDINATOR, OTHER_COORDINATOR}),
+        "Team line 0113 496 0000",
+    ),
     cmd("/team add east", ADMINS, "Team east is set up"),
     cmd("/coordinator add 7777 north", ADMINS, "7777"),
     cmd("/admin add 7778", ADMINS, "7778"),

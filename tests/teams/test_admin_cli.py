@@ -69,6 +69,21 @@ def test_review_add_goes_to_the_only_team_or_asks_for_one(env, capsys):
     assert "#1 · YP-1" in run(capsys, "review", "list")[1]  # the operator sees them all
 
 
+def test_a_teams_contact_line_on_the_command_line(env, capsys, database_url):
+    run(capsys, "team", "add", "north")
+    code, out, _ = run(capsys, "team", "contact", "North CETR team, 0113 496 0000")
+    assert code == 0 and "North CETR team, 0113 496 0000" in out and "<b>" not in out
+    run(capsys, "team", "add", "south")
+    code, _, err = run(capsys, "team", "contact", "Someone")
+    assert code == 1 and "more than one team" in err
+    code, out, _ = run(capsys, "team", "contact", "--team", "south", "south@example.nhs.uk")
+    assert code == 0 and "south@example.nhs.uk" in out
+    code, out, _ = run(capsys, "team", "contact", "--team", "north", "off")
+    assert code == 0 and "cleared" in out
+    code, _, err = run(capsys, "team", "contact", "--team", "south", "x" * 301)
+    assert code == 1 and "over 300 characters" in err
+
+
 def test_coordinator_ids_are_the_default_team(env, capsys, monkeypatch):
     monkeypatch.setenv("COORDINATOR_IDS", "1001,1002")
     code, out, _ = add_review(capsys, "YP-1")  # no teams yet: the default team

@@ -368,11 +368,13 @@ async def digest(update: Update, context: Context) -> None:
 
 
 async def family_summary(update: Update, context: Context) -> None:
-    role, items = await actions.family_summary(services(context), actor_of(update))
+    summary = await actions.family_summary(services(context), actor_of(update))
     template = (
-        "actions/young_person_summary" if role is Role.YOUNG_PERSON else ("actions/family_summary")
+        "actions/young_person_summary"
+        if summary.role is Role.YOUNG_PERSON
+        else "actions/family_summary"
     )
-    await say(update, context, template, items=items)
+    await say(update, context, template, items=summary.items, contacts=summary.contacts)
 
 
 async def continue_flow(update: Update, context: Context, kind: str, data: dict[str, Any]) -> bool:

@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler, filters
 
 from cetr_bot.services import teams
-from cetr_bot.telegram.replies import Context, actor_of, guarded, say, services
+from cetr_bot.telegram.replies import Context, actor_of, guarded, rest_of, say, services
 
 
 def register(app: Application) -> None:
@@ -23,8 +23,11 @@ def _args(context: Context) -> list[str]:
 
 
 async def team(update: Update, context: Context) -> None:
-    """/team list · /team add NAME"""
+    """/team list · /team add NAME (administrators) · /team contact [TEAM] TEXT (coordinators)"""
     svc, actor, args = services(context), actor_of(update), _args(context)
+    if args and args[0].lower() == "contact":
+        await team_contact(update, context)
+        return
     await teams.require_admin(svc, actor, "team")
     verb = args[0].lower() if args else ""
     if verb == "list" and len(args) == 1:
@@ -34,6 +37,18 @@ async def team(update: Update, context: Context) -> None:
         await say(update, context, "admin/team_added", name=name)
     else:
         await say(update, context, "admin/usage_team")
+
+
+async def team_contact(update: Update, context: Context) -> None:
+    """/team contact TEXT: who this coordinator's families and young people contact."""
+    svc, actor = services(context), actor_of(update)
+    text = rest_of(update).split(maxsplit=1)  # "contact", then the line itself
+    if len(text) < 2:
+        await svc.require_coordinator(actor)
+        await say(update, context, "admin/usage_contact")
+        return
+    done = await teams.set_contact(svc, actor, text[1])
+    await say(update, context, "admin/contact_set", team=done.team, contact=done.contact)
 
 
 async def coordinator(update: Update, context: Context) -> None:

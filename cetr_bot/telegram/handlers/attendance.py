@@ -70,6 +70,8 @@ async def _send_card(
         settings=svc.settings,
         now=svc.now(),
         words=calendar.words(t),
+        participant_id=rsvp.participant_id,
+        answer=rsvp.status,
     )
     await context.bot.send_document(
         chat.id,

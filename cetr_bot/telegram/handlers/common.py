@@ -11,6 +11,7 @@ from telegram.ext import Application, CommandHandler, filters
 
 from cetr_bot.domain import FAMILY_ROLES, PANEL_ROLES, Role
 from cetr_bot.services import flows, invitations, people, teams
+from cetr_bot.services import preparation as prep_service
 from cetr_bot.services.errors import ServiceError
 from cetr_bot.storage.models import PendingInput
 from cetr_bot.telegram import updates
@@ -27,6 +28,7 @@ from cetr_bot.telegram.replies import (
     services,
     texts,
 )
+from cetr_bot.telegram.screens import show
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +99,16 @@ async def help_command(update: Update, context: Context) -> None:
 
 
 async def cancel(update: Update, context: Context) -> None:
-    stopped = await flows.clear(services(context), actor_of(update))
-    await say(update, context, "general/cancelled" if stopped else "general/nothing_to_cancel")
+    """/cancel: a guided flow is dropped; else an open walk-through stops for now."""
+    svc, actor = services(context), actor_of(update)
+    if await flows.clear(svc, actor):
+        await say(update, context, "general/cancelled")
+        return
+    stopped = await prep_service.stop_active(svc, actor)
+    if stopped is not None:
+        await show(update, context, stopped)
+        return
+    await say(update, context, "general/nothing_to_cancel")
 
 
 Route = Callable[[Update, Context, PendingInput | None], Awaitable[bool]]
