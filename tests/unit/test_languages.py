@@ -20,7 +20,7 @@ OTHER = [code for code in languages() if code != "en"]
 LOCALES = MESSAGES / "locales"
 ENV = Texts(ZoneInfo("UTC")).env  # knows the project's filters
 # Human text in TOML files: translated, so allowed to differ; everything else is structure.
-TEXT_TABLES = frozenset({"areas"})
+TEXT_TABLES = frozenset({"areas", "adult_areas"})
 TEXT_KEYS = frozenset({"text", "short", "label", "title", "intro", "heading", "name", "hint"})
 
 
