@@ -88,12 +88,15 @@ def confirm_new_review(texts: Texts) -> InlineKeyboardMarkup:
 
 
 def pick_review(
-    texts: Texts, reviews: Iterable[ReviewSummary], action: str
+    texts: Texts, reviews: Iterable[ReviewSummary], action: str, *, discreet: bool = False
 ) -> InlineKeyboardMarkup:
+    """A button per review; `discreet` (a web companion holds the details): the number and
+    the day only, no reference."""
+    label = "buttons.review_choice_discreet" if discreet else "buttons.review_choice"
     return grid(
         [
             InlineKeyboardButton(
-                texts.label("buttons.review_choice", id=r.id, ref=r.ref, at=r.at),
+                texts.label(label, id=r.id, ref=r.ref, at=r.at),
                 callback_data=PICKS[action](r.id).pack(),
             )
             for r in reviews

@@ -232,6 +232,19 @@ async def test_cancelreview_names_the_review_by_number_only(bot, client, svc, sa
     assert not leaks(sandbox, {COORDINATOR_ID: (REF, HOSPITAL)})
 
 
+async def test_review_lists_and_pickers_show_numbers_not_references(
+    bot, client, svc, sandbox: Sandbox
+):
+    review_id = await add_review(svc, ref=REF, location=HOSPITAL)
+    coord = client.user(COORDINATOR_ID)
+    [listed] = await coord.ask("/reviews")
+    assert f"#{review_id}" in listed.plain
+    [picker] = await coord.ask("/cancelreview")
+    assert any(label.startswith(f"#{review_id} · ") for label in picker.button_labels)
+    [picker] = await coord.ask("/invite")
+    assert not leaks(sandbox, {COORDINATOR_ID: (REF, HOSPITAL)})
+
+
 def page_of(svc, kind: Page, review_id: int) -> str:
     url = web_links.url(svc.settings, kind, review_id)
     assert url is not None

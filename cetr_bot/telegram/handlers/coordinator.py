@@ -173,8 +173,11 @@ async def repeat_question(update: Update, context: Context, kind: str) -> None:
 
 
 async def list_reviews(update: Update, context: Context) -> None:
-    upcoming = await reviews.list_upcoming(services(context), actor_of(update))
-    await say(update, context, "coordinator/reviews", reviews=upcoming)
+    svc = services(context)
+    upcoming = await reviews.list_upcoming(svc, actor_of(update))
+    # With a web companion the references stay on its pages: numbers and days here.
+    discreet = web_links.enabled(svc.settings)
+    await say(update, context, "coordinator/reviews", reviews=upcoming, discreet=discreet)
 
 
 async def _on_one_review(
@@ -215,8 +218,14 @@ async def review_button(update: Update, context: Context) -> None:
 
 
 async def _pick(update: Update, context: Context, purpose: str, action: str) -> None:
-    upcoming = await reviews.list_upcoming(services(context), actor_of(update))
-    keyboard = keyboards.pick_review(texts(context), upcoming, action) if upcoming else None
+    svc = services(context)
+    upcoming = await reviews.list_upcoming(svc, actor_of(update))
+    discreet = web_links.enabled(svc.settings)
+    keyboard = (
+        keyboards.pick_review(texts(context), upcoming, action, discreet=discreet)
+        if upcoming
+        else None
+    )
     await say(
         update,
         context,
