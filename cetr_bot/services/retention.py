@@ -553,6 +553,8 @@ def _web_finished(svc: Services) -> dict[str, Any]:
             WebSession.expires_at < cut.finished_before,
             WebSession.last_seen_at < cut.idle_before,
         )),
+        # Failed /start attempts only throttle guessing within BAD_TOKEN_WINDOW_MINUTES.
+        "start_attempts": (StartAttempt, StartAttempt.at < cut.finished_before),
     }  # fmt: skip
 
 

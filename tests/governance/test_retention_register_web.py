@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import select
 
 from cetr_bot.cli import main
-from cetr_bot.services import web_access
+from cetr_bot.services import invitations, web_access
 from cetr_bot.services.context import Actor, Services
-from cetr_bot.storage.models import AuditEvent
+from cetr_bot.services.errors import ServiceError
+from cetr_bot.storage.models import AuditEvent, StartAttempt
 from cetr_bot.storage.models_dsr import DsrAdmission, DsrChange, DsrEntry, RecordedReview
 from cetr_bot.storage.models_web import SignInLink, WebSession
 from tests.conftest import FakeClock
@@ -206,3 +208,28 @@ def test_retention_signs_out_the_people_it_anonymises(env, capsys, do, clock: Fa
     assert "People whose names and Telegram ids go" in capsys.readouterr().out
     assert do(_web) == ([], [])
     assert do(lambda s: web_access.actor_for(s, cookie)) is None
+
+
+def test_failed_link_attempts_go_a_day_later(env, capsys, do, clock: FakeClock):
+    """start_attempts only throttle guessing within minutes: kept a day, then deleted."""
+
+    async def attempt(s: Services) -> None:
+        with pytest.raises(ServiceError):
+            await invitations.redeem(s, Actor(2009, 2009, "Guess"), token="not-a-real-token")
+
+    async def attempts(s: Services) -> int:
+        async with s.db.transaction() as session:
+            return len(list(await session.scalars(select(StartAttempt))))
+
+    do(attempt)
+    do(attempt)
+    assert do(attempts) == 2
+    clock.advance(hours=23)
+    assert main(["retention"]) == 0
+    assert do(attempts) == 2
+    clock.advance(hours=2)
+    do(attempt)  # a fresh one: kept
+    assert main(["retention", "--dry-run"]) == 0
+    assert "start_attempts: 2" in capsys.readouterr().out
+    assert main(["retention"]) == 0
+    assert do(attempts) == 1
