@@ -182,3 +182,14 @@ def test_an_easy_read_reader_gets_the_easy_version_when_there_is_one(tmp_path: P
     assert easy.render("hello", name="Sam") == "Hello Sam 👋"
     assert easy.render("only") == "Only one True"  # no easy version: the same, told it is easy
     assert texts.render("only") == "Only one False"
+
+
+def test_every_register_change_kind_has_a_label():
+    """The register's history shows each change by its label, never the raw word."""
+    import re
+
+    source = (MESSAGES.parent / "cetr_bot" / "services" / "dsr.py").read_text()
+    kinds = set(re.findall(r'_change\(\s*session, entry, actor, "([a-z_]+)"', source))
+    kinds |= set(re.findall(r'"([a-z_]+)" if old else "([a-z_]+)"', source)[0])
+    labels = Texts(ZoneInfo("UTC")).labels["dsr_changes"]
+    assert kinds and kinds <= set(labels), kinds - set(labels)
