@@ -21,7 +21,9 @@ import pytest
 from jinja2 import Undefined
 from jinja2.filters import FILTERS as DEFAULT_FILTERS
 
+from cetr_bot.domain import NEEDS_WITH_DETAIL, Need
 from cetr_bot.readability import MAX_WORDS, assess
+from cetr_bot.services.needs import NeedLine, NeedsView
 from cetr_bot.text import MESSAGES, Texts
 
 MIN_SCORE = 80
@@ -114,6 +116,11 @@ NEVER_TO_A_YOUNG_PERSON: dict[str, str] = {
     "errors/team_needed.html": "admin commands",
     "errors/team_not_found.html": "admin commands",
     "errors/web_link_cli.html": "the command line",
+    "errors/need_detail_missing.html": "the operator's `cetr-bot needs set` on the command line",
+    "errors/needs_not_joined.html": "the coordinator recording someone's needs (/needs P12)",
+    "errors/question_removed.html": "the coordinator pressing Reply to a young person's question",
+    "errors/contact_empty.html": "the coordinator's /team contact",
+    "errors/copy_expired.html": "caught by the web page, which shows web/my_data_expired instead",
     # feedback
     "feedback/coordinator.html": "the young person's feedback, shown to the coordinator",
     # follow-up
@@ -129,6 +136,9 @@ NEVER_TO_A_YOUNG_PERSON: dict[str, str] = {
     "mydata/erased.html": "the operator's command line",
     "mydata/export.html": "the data copy itself (a record of what is held, sent as a file)",
     "mydata/exported.html": "the operator's command line",
+    # needs: the coordinator's and the operator's side (the young person's screen is read)
+    "needs/cli.html": "the operator's `cetr-bot needs show` on the command line",
+    "needs/pick_person.html": "the coordinator's /needs N",
     # preparation
     "preparation/alert_consent_withdrawn.html": "to the coordinators",
     "preparation/alert_rights_coordinator.html": "to the coordinators",
@@ -144,6 +154,7 @@ NEVER_TO_A_YOUNG_PERSON: dict[str, str] = {
     "reminders/admin_bad_tokens.html": "to the admins",
     "reminders/book_next.html": "to the coordinators: book the next review",
     "reminders/coord_attendance.html": "to the coordinators",
+    "reminders/coord_interpreter.html": "to the coordinators: book the interpreter",
     "reminders/coord_unreachable.html": "to the coordinators",
     "reminders/next_overdue.html": "to the coordinators: the next review is overdue",
     "reminders/review_section.html": "part of the coordinator's /review",
@@ -180,15 +191,25 @@ GIVEN: dict[str, Any] = {
     "screen": {"easy_read": True, "number": 2, "total": 9},
     "roles": ["family", "clinician", "advocate"],
 }
+# The young person's own /needs screen (needs.show: participant 0, in easy words), with
+# every need recorded and with none.
+_ALL_NEEDS = [NeedLine(n, "Polish" if n in NEEDS_WITH_DETAIL else None) for n in Need]
+_OWN_NEEDS = [NeedsView(1, 0, _ALL_NEEDS, easy=True), NeedsView(1, 0, [], easy=True)]
 UPDATE_KINDS = sorted(p.stem for p in (MESSAGES / "actions" / "update_kinds").glob("*.html"))
-# Values a template needs in a particular shape.
-EXTRA: dict[str, dict[str, Any]] = {
+# Values a template needs in a particular shape (a list: each is read in turn).
+EXTRA: dict[str, dict[str, Any] | list[dict[str, Any]]] = {
     # A young person is never a coordinator or an admin (their sections are not theirs).
     "start/help.html": {"coordinator": False, "admin": False},
     "actions/detail.html": {
         "history": [{"at": WHEN, "kind": k, "text": "I did it."} for k in UPDATE_KINDS]
     },
+    "needs/screen.html": [{"view": view} for view in _OWN_NEEDS],
 }
+
+
+def _contexts(name: str) -> list[dict[str, Any]]:
+    extra = EXTRA.get(name, {})
+    return [GIVEN | e for e in (extra if isinstance(extra, list) else [extra])]
 
 
 class _Stand(Undefined):
@@ -339,8 +360,9 @@ def test_young_persons_message_is_easy_to_read(name: str):
     template = _as_received(name)
     problems = []
     for side, env in ENVS.items():
-        text = env.get_template(template).render(**GIVEN | EXTRA.get(name, {}))
-        problems += [f"[{side}] {p}\n  {text!r}" for p in _problems(text)]
+        for context in _contexts(name):
+            text = env.get_template(template).render(**context)
+            problems += [f"[{side}] {p}\n  {text!r}" for p in _problems(text)]
     assert not problems, f"{template}:\n" + "\n".join(problems)
 
 
