@@ -158,6 +158,30 @@ def _same(table: Table, column: str, value: int | None) -> ColumnElement[bool]:
     return table.c[column] == value
 
 
+# The tables whose rows are the person's own (whole rows), in the order `collect` reads
+# them; what they did in other tables follows (TELEGRAM_ID_COLUMNS).
+OWN_TABLES = (
+    "people",
+    "participants",
+    "invitations",
+    "prep_progress",
+    "prep_answers",
+    "consent_records",
+    "prep_flags",
+    "attendance",
+    "feedback_answers",
+    "feedback_questions",
+    "communication_needs",
+    "actions",
+    "action_updates",
+    "digest_preferences",
+    "reminders",
+    "data_requests",
+    "pending_inputs",
+    "start_attempts",
+)
+
+
 async def collect(session: AsyncSession, person_id: int, now: datetime) -> Export:
     """Everything held about the person, table by table (read only)."""
     person = await session.get(Person, person_id)
@@ -213,6 +237,8 @@ async def collect(session: AsyncSession, person_id: int, now: datetime) -> Expor
         "pending_inputs": _same(t("pending_inputs"), "telegram_user_id", uid),
         "start_attempts": _same(t("start_attempts"), "telegram_user_id", uid),
     }
+    if tuple(theirs) != OWN_TABLES:
+        raise RuntimeError("subject_access.OWN_TABLES is out of step with collect()")
     tables: dict[str, list[dict[str, Any]]] = {}
     for name, where in theirs.items():
         tables[name] = await _rows(session, t(name), where)

@@ -21,9 +21,15 @@ import pytest
 from jinja2 import Undefined
 from jinja2.filters import FILTERS as DEFAULT_FILTERS
 
-from cetr_bot.domain import NEEDS_WITH_DETAIL, Need
-from cetr_bot.readability import MAX_WORDS, assess
+from cetr_bot.domain import NEEDS_WITH_DETAIL, Need, ReviewType, Role
+from cetr_bot.readability import MAX_WORDS, assess, plain
+from cetr_bot.services.memberships import Membership
 from cetr_bot.services.needs import NeedLine, NeedsView
+from cetr_bot.services.preparation_reads import ParticipantAnswers
+from cetr_bot.services.subject_access import OWN_TABLES as MY_DATA_TABLES
+from cetr_bot.services.subject_access import Export
+from cetr_bot.services.web_reads import MyData, MyReview
+from cetr_bot.services.yp_questions import Item, Message, Thread
 from cetr_bot.text import MESSAGES, Texts
 
 MIN_SCORE = 80
@@ -40,7 +46,18 @@ NEVER_TO_A_YOUNG_PERSON: dict[str, str] = {
     "keys/": "encryption keys, for the operator on the command line",
     "newreview/": "setting up a review, for coordinators",
     "warnings/": "rule warnings shown to the coordinator setting up a review",
-    "web/": "web companion pages, rendered by web/pages.py (issue #16 part 2); not chat",
+    # web companion pages (web/pages.py) for the coordinators; the pack is never theirs
+    # (a young person asking for it gets web/refused), nor is the bar drawn over it.
+    "web/dashboard.html": "the coordinator's start page (a young person gets web/home)",
+    "web/review.html": "a review's page, for its coordinators",
+    "web/_review_nav.html": "the links on a review's page, for its coordinators",
+    "web/actions.html": "a review's actions page, for its coordinators",
+    "web/audit.html": "a review's audit trail, for its coordinators",
+    "web/flags.html": "a review's concerns page, for its coordinators and clinician",
+    "web/register.html": "the Dynamic Support Register, for coordinators",
+    "web/register_entry.html": "the Dynamic Support Register, for coordinators",
+    "web/pack_held.html": "a panel member or deputy asking for the pack",
+    "web/_pack_bar.html": "the bar over the pack page (the pack is not theirs)",
     "writer/": "the readability check on what a chair or coordinator writes for them",
     "pack/": "the review pack goes to the coordinator and the panel, never the young person",
     "errors/dsr_*": "the Dynamic Support Register, for coordinators",
@@ -176,6 +193,19 @@ NEVER_TO_A_YOUNG_PERSON: dict[str, str] = {
     "ypfeedback/usage.html": "usage of the writers' /writefeedback",
 }
 
+# Web pages shown before anyone is signed in (a sign-in link, signed out, a refused
+# sign-out): web/pages.py renders them in the defaults, not in the young person's
+# easy-read, so the page itself must read easily (and its easy version, if any).
+BEFORE_SIGN_IN = frozenset(
+    {
+        "web/sign_in_needed.html",
+        "web/sign_in_confirm.html",
+        "web/sign_in_refused.html",
+        "web/signed_out.html",
+        "web/refused.html",
+    }
+)
+
 # Values the young person's messages are given by the code that sends them.
 GIVEN: dict[str, Any] = {
     "easy": True,
@@ -195,6 +225,25 @@ GIVEN: dict[str, Any] = {
 # every need recorded and with none.
 _ALL_NEEDS = [NeedLine(n, "Polish" if n in NEEDS_WITH_DETAIL else None) for n in Need]
 _OWN_NEEDS = [NeedsView(1, 0, _ALL_NEEDS, easy=True), NeedsView(1, 0, [], easy=True)]
+# The young person's web pages: their review, their answers (each kind of line), their
+# questions with an answer and without, their copy of their data (its rows are data,
+# left empty: the headings are the page's words).
+_MY_REVIEWS = [MyReview(Membership(1, 1, Role.YOUNG_PERSON, WHEN, ReviewType.INPATIENT), "refused")]
+_MY_ANSWERS = [
+    ParticipantAnswers(1, Role.YOUNG_PERSON, submitted, changed, lines)
+    for submitted, changed in ((WHEN, True), (WHEN, False), (None, False))
+    for lines in [
+        [{"question": {"short": "Sam"}, "kind": k, "shown": "Sam"} for k in ("skip", None, "text")]
+    ]
+]
+_ME = Message(1, True, "Sam", WHEN, None)
+_THREAD = Thread(1, [Item(_ME, [_ME]), Item(_ME, [])])
+_MY_EXPORT = Export(
+    person_id=1,
+    generated_at=WHEN,
+    tables={table: [{}, {}] for table in MY_DATA_TABLES} | {"prep_flags": []},
+    audit=[{"at": WHEN.isoformat(), "kind": "Sam", "review_id": 1, "actor_role": "Sam"}],
+)
 UPDATE_KINDS = sorted(p.stem for p in (MESSAGES / "actions" / "update_kinds").glob("*.html"))
 # Values a template needs in a particular shape (a list: each is read in turn).
 EXTRA: dict[str, dict[str, Any] | list[dict[str, Any]]] = {
@@ -204,6 +253,12 @@ EXTRA: dict[str, dict[str, Any] | list[dict[str, Any]]] = {
         "history": [{"at": WHEN, "kind": k, "text": "I did it."} for k in UPDATE_KINDS]
     },
     "needs/screen.html": [{"view": view} for view in _OWN_NEEDS],
+    # Web pages, as web/pages.py renders them for a signed-in young person.
+    "web/home.html": [{"mine": _MY_REVIEWS}, {"mine": []}],
+    "web/answers.html": [{"review_id": 1, "mine": _MY_ANSWERS}, {"review_id": 1, "mine": []}],
+    "web/feedback.html": {"coordinator": False, "thread": _THREAD},
+    "web/my_data.html": {"v": MyData(1, _MY_EXPORT, young_person=True)},
+    "web/sign_in_refused.html": [{"state": s} for s in ("used", "expired", "unknown")],
 }
 
 
@@ -338,6 +393,17 @@ def _as_received(name: str) -> str:
     return easy if (MESSAGES / easy).exists() else name
 
 
+def _received(name: str) -> list[tuple[str, dict[str, Any]]]:
+    """Each way a young person gets the template: easy-read, or (a page shown before
+    anyone is known) the page itself, in no one's words but the defaults."""
+    ways = [(_as_received(name), {})]
+    if name in BEFORE_SIGN_IN and ways[0][0] != name:
+        ways.append((name, {"easy": False}))
+    elif name in BEFORE_SIGN_IN:
+        ways = [(name, {"easy": False})]
+    return ways
+
+
 def _problems(text: str) -> list[str]:
     found = assess(text)
     if found.easy(MIN_SCORE):
@@ -357,13 +423,14 @@ def test_every_listed_template_exists():
 
 @pytest.mark.parametrize("name", _young_persons_templates())
 def test_young_persons_message_is_easy_to_read(name: str):
-    template = _as_received(name)
     problems = []
-    for side, env in ENVS.items():
-        for context in _contexts(name):
-            text = env.get_template(template).render(**context)
-            problems += [f"[{side}] {p}\n  {text!r}" for p in _problems(text)]
-    assert not problems, f"{template}:\n" + "\n".join(problems)
+    for template, reader in _received(name):
+        for side, env in ENVS.items():
+            for context in _contexts(name):
+                text = env.get_template(template).render(**context | reader)
+                shown = " ".join(plain(text).split())
+                problems += [f"{template} [{side}] {p}\n  {shown!r}" for p in _problems(text)]
+    assert not problems, "\n".join(problems)
 
 
 def _bank_texts() -> Iterator[tuple[str, str]]:

@@ -104,7 +104,8 @@ async def test_an_approved_copy_is_a_page_only_they_can_open(
     # One discreet, protected message with a button; no document in the chat.
     [told] = (await young.messages())[before:]
     assert told.document is None and told.protect_content
-    assert "Your information is ready" in told.plain  # easy-read, for the young person
+    assert "Your copy is ready" in told.plain  # easy-read, for the young person
+    assert "See my information" in told.plain
     assert "Kit" not in told.plain and "YP-WEB1" not in told.plain
     async with svc.db.transaction() as session:
         [req] = list(await session.scalars(select(DataRequest)))
@@ -147,5 +148,5 @@ async def test_an_approved_copy_is_a_page_only_they_can_open(
     # A month on, the page is gone: they ask again for a fresh copy.
     clock.advance(days=31)
     late = await browser.run(lambda b: _open(b, url, init_data(sandbox.token, YOUNG, now_s(clock))))
-    assert late["status"] == 410 and "no longer available" in late["text"]
+    assert late["status"] == 410 and "This copy has run out" in late["text"]  # easy-read
     assert "/mydata" in late["text"] and "Kit" not in late["text"]

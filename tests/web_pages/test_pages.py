@@ -23,13 +23,13 @@ from cetr_bot.storage.models import AuditEvent
 from cetr_bot.storage.models_web import SignInLink, WebSession
 from cetr_bot.web_links import Page, path
 from tests.conftest import COORDINATOR_ID, FakeClock
-from tests.helpers import CLI, add_review, invite
+from tests.helpers import CLI, add_review, invite, join, token_in
 from tests.preparation.helpers import join_as
 from tests.web_pages.conftest import Browser, Site, init_data
 
 pytestmark = pytest.mark.usefixtures("bot")
 
-CHAIR, FAMILY, STRANGER, NORTH = 2004, 2001, 4444, 3001
+CHAIR, FAMILY, STRANGER, NORTH, YOUNG = 2004, 2001, 4444, 3001, 2005
 PHONE = {"width": 390, "height": 844}
 AXE = Path(__import__("axe_playwright_python").__file__).with_name("axe.min.js")
 DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
@@ -239,7 +239,7 @@ async def test_the_panel_reads_the_pack_and_the_family_cannot(
     assert feedback.status == 403  # the young person's, not the family's
     assert home.status == 200 and home.h1 == "Your reviews" and "panel pack" not in home.text
     assert family.status == 403
-    assert family.h1 == "This page is not available to you"
+    assert family.h1 == "This page is not for you"
     assert "YP-0042" not in family.text
     async with svc.db.transaction() as session:
         read = await session.scalar(select(func.count()).where(AuditEvent.kind == "pack_read"))
@@ -247,6 +247,33 @@ async def test_the_panel_reads_the_pack_and_the_family_cannot(
             select(func.count()).where(AuditEvent.kind == "pack_refused")
         )
     assert (read, refused) == (1, 1)
+
+
+async def test_the_young_persons_pages_are_easy_read_and_link_their_feedback(
+    browser: Browser,
+    site: Site,
+    world: World,
+    sandbox: Sandbox,
+    client: SandboxClient,
+    clock: FakeClock,
+    svc: Services,
+) -> None:
+    """The young person signed in: their start page in easy words, with the link to
+    what their review found; the pack is not theirs (the kind refusal, easy for all)."""
+    rid = world.review_id
+    link = (await invite(svc, rid, Role.YOUNG_PERSON)).link
+    await join(client.user(YOUNG, "Kit"), token_in(link))
+    url = site.url + path(Page.DASHBOARD)
+    home, pack_page = await browser.run(
+        lambda b: _mini_app(
+            b, url, init_data(sandbox.token, YOUNG, now_s(clock)), then=[path(Page.PACK, rid)]
+        )
+    )
+    assert home.status == 200 and home.h1 == "Your reviews"
+    assert "You are here as: Young person" in home.text  # web/home.easy.html
+    assert "What your review found" in home.text and "panel pack" not in home.text
+    assert pack_page.status == 403 and pack_page.h1 == "This page is not for you"
+    assert "This page is private" in pack_page.text
 
 
 async def test_another_teams_coordinator_gets_the_same_403_as_for_no_review(
