@@ -174,11 +174,12 @@ PLAIN_CHOICES: tuple[PlainChoice, ...] = ("send", "simplify")
 
 @dataclass(frozen=True)
 class PlainWordsChoice:
-    """pw:<f|a|r>:<send|simplify>: the writer's answer to the readability check on what
-    they wrote for a young person (f: feedback, a: an action, r: an answer to their
-    question). The words themselves wait in the writer's flow, which the service re-reads."""
+    """pw:<f|a|e|r>:<send|simplify>: the writer's answer to the readability check on what
+    they wrote for a young person (f: feedback, a: a new action, e: an action's changed
+    words, r: an answer to their question). The words themselves wait in the writer's
+    flow, which the service re-reads."""
 
-    writing: Literal["f", "a", "r"]
+    writing: Literal["f", "a", "e", "r"]
     choice: PlainChoice
     PREFIX: ClassVar[str] = "pw"
 
@@ -188,7 +189,7 @@ class PlainWordsChoice:
     @classmethod
     def parse(cls, data: str) -> Self:
         writing, choice = split(data, cls.PREFIX, 2)
-        return cls(one_of(writing, ("f", "a", "r")), one_of(choice, PLAIN_CHOICES))
+        return cls(one_of(writing, ("f", "a", "e", "r")), one_of(choice, PLAIN_CHOICES))
 
 
 @dataclass(frozen=True)

@@ -231,7 +231,7 @@ def send_feedback(texts: Texts, review_id: int) -> InlineKeyboardMarkup:
     )
 
 
-def plain_words(texts: Texts, writing: Literal["f", "a", "r"]) -> InlineKeyboardMarkup:
+def plain_words(texts: Texts, writing: Literal["f", "a", "e", "r"]) -> InlineKeyboardMarkup:
     """Send words that read as hard for a young person anyway, or write them again."""
     return grid(
         [

@@ -1,11 +1,13 @@
 """Guided flows around actions, kept in the database like the coordinator's others:
-recording an action (what → owner → due date) and an owner's typed update."""
+recording an action (what → owner → due date), changing an open action's date or words,
+and an owner's typed update. An action's words the young person will see are checked
+for reading ease (services/plain_words) when recorded and when changed."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from cetr_bot.domain import Role, parse_role
 from cetr_bot.parsing import parse_date
@@ -15,6 +17,8 @@ from cetr_bot.services.errors import Invalid, ServiceError
 
 ADD_ACTION = "addaction"
 OWNER_TEXT = "actiontext"  # an owner's update or reason for help
+EDIT_ACTION = "actionedit"  # the coordinator's new date or words for an open action
+EditField = Literal["change_due", "change_what"]
 
 
 @dataclass
@@ -126,6 +130,64 @@ async def _finish(svc: Services, actor: Actor, data: dict[str, Any], text: str) 
     )
     await flows.clear(svc, actor)
     return ActionStep("done", view.review_id, data, action=view)
+
+
+# --- the coordinator changes an open action's date or words ------------------------------
+
+
+@dataclass(frozen=True)
+class EditStep:
+    action_id: int
+    # The action as changed; None: not changed yet (words held, or to be written again).
+    changed: actions.ActionView | None = None
+    # The new words read as hard for the young person, who will see them: they wait (as
+    # data["held"]) for the coordinator to keep them or write them again.
+    hard: plain_words.HardToRead | None = None
+
+
+async def start_edit(svc: Services, actor: Actor, *, action_id: int, field: EditField) -> None:
+    """The coordinator pressed "change date" or "change what": their next words are it."""
+    await actions.review_of_editable(svc, actor, action_id=action_id)
+    await flows.save(svc, actor, EDIT_ACTION, {"action_id": action_id, "field": field})
+
+
+async def edit_text(svc: Services, actor: Actor, text: str) -> EditStep:
+    """The new date or words. Words that read as hard, in a review with a young person,
+    are held back until the coordinator chooses; new words replace held ones."""
+    data = await _pending(svc, actor, EDIT_ACTION)
+    action_id = int(data["action_id"])
+    if data["field"] == "change_due":
+        due = parse_date(text[:100])
+        if due is None:
+            raise Invalid("bad_date")
+        changed = await actions.edit_action(svc, actor, action_id=action_id, due_on=due)
+    else:
+        review_id = await actions.review_of_editable(svc, actor, action_id=action_id)
+        what = actions.validate_what(text)
+        hard = plain_words.check(what)
+        if hard is not None and await actions.young_person_sees(svc, review_id):
+            data["held"] = what
+            await flows.save(svc, actor, EDIT_ACTION, data)
+            return EditStep(action_id, hard=hard)
+        changed = await actions.edit_action(svc, actor, action_id=action_id, what=what)
+    await flows.clear(svc, actor)
+    return EditStep(action_id, changed=changed)
+
+
+async def keep_held_edit(svc: Services, actor: Actor, *, keep: bool) -> EditStep:
+    """The coordinator's choice on new words that read as hard: keep them (the action
+    changes) or write them again (the flow waits for new words)."""
+    data = await _pending(svc, actor, EDIT_ACTION)
+    if "held" not in data:
+        raise Invalid("stale_button")
+    action_id, held = int(data["action_id"]), str(data.pop("held"))
+    if not keep:
+        await actions.review_of_editable(svc, actor, action_id=action_id)
+        await flows.save(svc, actor, EDIT_ACTION, data)
+        return EditStep(action_id)
+    changed = await actions.edit_action(svc, actor, action_id=action_id, what=held)
+    await flows.clear(svc, actor)
+    return EditStep(action_id, changed=changed)
 
 
 # --- an owner's typed update or reason for help ------------------------------------------

@@ -301,6 +301,13 @@ async def _coordinator_action(
     return action
 
 
+async def review_of_editable(svc: Services, actor: Actor, *, action_id: int) -> int:
+    """The review of an action this coordinator may change (else: not found, cancelled)."""
+    async with svc.db.transaction() as session:
+        action = await _coordinator_action(svc, session, actor, action_id)
+        return action.review_id
+
+
 async def edit_action(
     svc: Services,
     actor: Actor,

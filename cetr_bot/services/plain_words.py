@@ -1,7 +1,8 @@
 """Words a chair or coordinator writes for a young person (their feedback, an action
-they will see) are checked for reading ease before they go: below WRITER_MIN_SCORE the
-writer is shown the long sentences and words, and chooses to send them anyway or to
-write them again. Nothing is stopped: the writer knows the young person."""
+they will see, recorded or changed, an answer to their question) are checked for
+reading ease before they go: below WRITER_MIN_SCORE the writer is shown the long
+sentences and words, and chooses to send them anyway or to write them again. Nothing is
+stopped: the writer knows the young person."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ class Writing(StrEnum):
 
     FEEDBACK = "f"  # /writefeedback: one of the four parts
     ACTION = "a"  # /addaction: what is to be done
+    ACTION_EDIT = "e"  # the action menu's "change what": an open action's new words
     REPLY = "r"  # the answer to a young person's question about their feedback
 
 

@@ -114,3 +114,81 @@ async def test_easy_action_words_go_straight_on(bot, client, svc):
     assert "Who owns this action" in owner.plain
     async with svc.db.transaction() as session:
         assert await session.scalar(select(ReviewFeedback.review_id)) is None
+
+
+async def _review_with_action(svc, client, *, young_person: bool = True) -> int:
+    """A held review (with its young person, or without) and one open action."""
+    review_id = await add_review(svc, at=svc.now() + timedelta(hours=1))
+    if young_person:
+        await join(client.user(2002), (await invite(svc, review_id, Role.YOUNG_PERSON)).token)
+    clinician = await invite(svc, review_id, Role.CLINICIAN)
+    await join(client.user(2003, first_name="Lee"), clinician.token)
+    await actions.mark_held(svc, CLI, review_id=review_id, held_on=svc.now().date())
+    view = await actions.add_action(
+        svc,
+        CLI,
+        review_id=review_id,
+        owner_participant_id=clinician.participant_id,
+        what="Find Sam a new home near his mum.",
+        due_on=svc.now().date() + timedelta(days=28),
+    )
+    return view.id
+
+
+async def _change_text(client, action_id: int):
+    coord = client.user(COORDINATOR_ID)
+    [detail] = await coord.ask(f"/action A{action_id}")
+    [ask] = await coord.tap("✏️ Change text", message=detail)
+    assert f"What should action A{action_id} say now?" in ask.plain
+    return coord
+
+
+async def _what(svc, action_id: int) -> str:
+    view, _ = await actions.show_action(svc, CLI, action_id=action_id)
+    return view.what
+
+
+async def test_an_actions_changed_words_are_checked_when_the_young_person_will_see_them(
+    bot, client, svc
+):
+    action_id = await _review_with_action(svc, client)
+    coord = await _change_text(client, action_id)
+    [check] = await coord.ask(HARD)
+    assert CHECK in check.plain and "multidisciplinary" in check.plain
+    assert check.button_labels == ["➡️ Send anyway", "✏️ Let me simplify it"]
+    assert await _what(svc, action_id) == "Find Sam a new home near his mum."  # held back
+    replies = await coord.tap("✏️ Let me simplify it", message=check, count=2)
+    assert "write it again" in replies[0].plain
+    assert f"What should action A{action_id} say now?" in replies[1].plain
+    [check] = await coord.ask("Complete a comprehensive multidisciplinary reassessment.")
+    assert CHECK in check.plain
+    [done] = await coord.tap("➡️ Send anyway", message=check)
+    assert f"Action A{action_id} is changed" in done.plain
+    assert await _what(svc, action_id) == "Complete a comprehensive multidisciplinary reassessment."
+    await coord.press_data(check.message_id, "pw:e:send")  # an old press: nothing is held
+    [stale] = await coord.wait_for()
+    assert "button" in stale.plain.lower()
+
+
+async def test_easy_changed_words_go_straight_in_and_typing_again_replaces_held_ones(
+    bot, client, svc
+):
+    action_id = await _review_with_action(svc, client)
+    coord = await _change_text(client, action_id)
+    [check] = await coord.ask(HARD)
+    assert CHECK in check.plain
+    [done] = await coord.ask("Visit two new homes with Sam.")  # typed, not pressed
+    assert f"Action A{action_id} is changed" in done.plain
+    assert await _what(svc, action_id) == "Visit two new homes with Sam."
+    await coord.press_data(check.message_id, "pw:e:send")  # the held words went
+    [stale] = await coord.wait_for()
+    assert "button" in stale.plain.lower()
+    assert await _what(svc, action_id) == "Visit two new homes with Sam."
+
+
+async def test_changed_words_no_young_person_sees_are_not_checked(bot, client, svc):
+    action_id = await _review_with_action(svc, client, young_person=False)
+    coord = await _change_text(client, action_id)
+    [done] = await coord.ask(HARD)
+    assert f"Action A{action_id} is changed" in done.plain
+    assert await _what(svc, action_id) == HARD

@@ -24,7 +24,7 @@ from cetr_bot.notifications.callbacks import (
     parse_owner_pick,
 )
 from cetr_bot.parsing import parse_date, parse_id, parse_time
-from cetr_bot.services import action_flows, actions, flows, preferences
+from cetr_bot.services import action_flows, actions, preferences
 from cetr_bot.services.errors import Invalid
 from cetr_bot.storage.models import PendingInput
 from cetr_bot.telegram.replies import (
@@ -50,7 +50,6 @@ ASK_TEMPLATE = {
     actions.Response.HELP: "actions/ask_help",
     actions.Response.NOT_MINE: "actions/ask_not_mine",
 }
-EDIT_ACTION = "actionedit"
 # The coordinator's menu on an open action (its "cancel" asks before "yes").
 MENU: tuple[MenuChoice, ...] = ("change_due", "change_what", "reassign", "cancel")
 
@@ -74,6 +73,7 @@ def register(app: Application) -> None:
         "ah": owner_pick_button,
         ActionMenu.PREFIX: manage_button,
         "pw:a": plain_words_button,
+        "pw:e": plain_words_edit_button,
     }
     for prefix, handler in buttons.items():
         app.add_handler(CallbackQueryHandler(guarded(handler), pattern=f"^{prefix}:"))
@@ -275,7 +275,7 @@ async def manage_button(update: Update, context: Context) -> None:
         return
     choice = pressed.choice
     if choice in ("change_due", "change_what"):
-        await flows.save(svc, actor, EDIT_ACTION, {"action_id": action_id, "field": choice})
+        await action_flows.start_edit(svc, actor, action_id=action_id, field=choice)
         template = "actions/ask_edit_due" if choice == "change_due" else "actions/ask_edit_what"
         await say(update, context, template, a=view, example=_example_date(context))
     elif choice == "reassign":
@@ -301,18 +301,32 @@ async def manage_button(update: Update, context: Context) -> None:
         await say(update, context, "coordinator/kept")
 
 
-async def edit_text(update: Update, context: Context, data: dict[str, Any], text: str) -> None:
-    svc, actor = services(context), actor_of(update)
-    action_id = int(data["action_id"])
-    if data["field"] == "change_due":
-        due = parse_date(text[:100])
-        if due is None:
-            raise Invalid("bad_date")
-        changed = await actions.edit_action(svc, actor, action_id=action_id, due_on=due)
+async def show_edit_step(update: Update, context: Context, step: action_flows.EditStep) -> None:
+    if step.hard is not None:
+        await say(
+            update,
+            context,
+            "writer/hard_to_read",
+            hard=step.hard,
+            keyboard=keyboards.plain_words(texts(context), "e"),
+            protect=True,
+        )
+    elif step.changed is not None:
+        await say(update, context, "actions/coordinator_changed", a=step.changed, reason="edited")
     else:
-        changed = await actions.edit_action(svc, actor, action_id=action_id, what=text)
-    await flows.clear(svc, actor)
-    await say(update, context, "actions/coordinator_changed", a=changed, reason="edited")
+        await say(update, context, "actions/ask_edit_what", a={"id": step.action_id})
+
+
+async def plain_words_edit_button(update: Update, context: Context) -> None:
+    """pw:e:send|simplify: the coordinator's choice on an action's new words that read
+    as hard for the young person."""
+    pressed = PlainWordsChoice.parse(callback_data(update))
+    keep = pressed.choice == "send"
+    step = await action_flows.keep_held_edit(services(context), actor_of(update), keep=keep)
+    await settle_button(update)
+    if not keep:
+        await say(update, context, "writer/simplify")
+    await show_edit_step(update, context, step)
 
 
 # --- the owner --------------------------------------------------------------------------
@@ -388,8 +402,9 @@ async def continue_flow(update: Update, context: Context, kind: str, data: dict[
         await show_add_step(update, context, step)
     elif kind == action_flows.OWNER_TEXT:
         await owner_text(update, context, text)
-    elif kind == EDIT_ACTION:
-        await edit_text(update, context, data, text)
+    elif kind == action_flows.EDIT_ACTION:
+        step = await action_flows.edit_text(services(context), actor_of(update), text)
+        await show_edit_step(update, context, step)
     else:
         return False
     return True
