@@ -403,8 +403,8 @@ async def continue_flow(update: Update, context: Context, kind: str, data: dict[
     elif kind == action_flows.OWNER_TEXT:
         await owner_text(update, context, text)
     elif kind == action_flows.EDIT_ACTION:
-        step = await action_flows.edit_text(services(context), actor_of(update), text)
-        await show_edit_step(update, context, step)
+        edit = await action_flows.edit_text(services(context), actor_of(update), text)
+        await show_edit_step(update, context, edit)
     else:
         return False
     return True
