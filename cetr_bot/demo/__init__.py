@@ -76,7 +76,11 @@ class Actor:
 
     async def tap(self, label: str, count: int = 1) -> list[SentMessage]:
         self.transcript.said(self.id, f"[taps “{label}”]")
-        replies = await self.user.tap(label, count=count)
+        # The newest message that has this button: a reminder arriving meanwhile (the
+        # dispatcher runs throughout) may have buttons of its own.
+        having = [m for m in await self.user.messages() if label in m.button_labels]
+        target = having[-1] if having else None
+        replies = await self.user.tap(label, count=count, message=target)
         replies += await self.user.settle()
         self.transcript.saw(self.id, replies)
         return replies
