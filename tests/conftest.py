@@ -2,8 +2,14 @@
 TEST_DATABASE_URL is set), a controllable clock, the sandbox and the real bot.
 
 Each worker process (pytest-xdist) migrates one template database at its start;
-every test then gets a copy of it (a file copy on SQLite, CREATE DATABASE …
-TEMPLATE on PostgreSQL, in a database named after TEST_DATABASE_URL's and the worker)."""
+every test then gets a fresh copy of it: a file copy on SQLite; on PostgreSQL the
+worker's own database (named after TEST_DATABASE_URL's and the worker), made once by
+CREATE DATABASE … TEMPLATE and put back to that state between tests (see
+tests/fresh_database.py; TEST_DATABASE_RESET=copy makes a new copy for every test).
+
+On PostgreSQL only the tests that use a database run (those that ask for `database_url`,
+or whose module reads TEST_DATABASE_URL): the others gave their answer on the SQLite
+pass already. TEST_ALL_ON_POSTGRES=1 runs them too."""
 
 from __future__ import annotations
 
@@ -31,6 +37,7 @@ from cetr_bot.sandbox import Sandbox, SandboxClient, start_sandbox
 from cetr_bot.services.context import Services
 from cetr_bot.storage.encrypted import KeyRing
 from cetr_bot.storage.session import Database, set_default_key_ring
+from tests import fresh_database
 
 COORDINATOR_ID = 1001
 
@@ -56,9 +63,85 @@ class FakeClock:
         self.current += timedelta(**delta)
 
 
-def pytest_report_header() -> str:
-    where = "PostgreSQL" if postgres_url() else "SQLite"
-    return f"database: {where}, a copy of a migrated template per test"
+def pytest_report_header() -> list[str]:
+    if not postgres_url():
+        return ["database: SQLite, a copy of a migrated template per test"]
+    how = "a new copy" if _copy_every_time() else "put back to a fresh copy's state"
+    lines = [f"database: PostgreSQL, a migrated template's copy per worker, {how} per test"]
+    if not _all_on_postgres():
+        lines.append(
+            "tests that use no database run on the SQLite pass only "
+            "(TEST_ALL_ON_POSTGRES=1 runs them here too)"
+        )
+    return lines
+
+
+def _all_on_postgres() -> bool:
+    return os.environ.get("TEST_ALL_ON_POSTGRES", "") not in ("", "0")
+
+
+def _copy_every_time() -> bool:
+    return os.environ.get("TEST_DATABASE_RESET", "") == "copy"
+
+
+_module_reads_url: dict[str, bool] = {}
+
+
+def uses_a_database(item: pytest.Item) -> bool:
+    """Whether a test can behave differently on PostgreSQL: it asks for `database_url`
+    (directly or through `database`, `svc`, `bot`…), or its module reads TEST_DATABASE_URL
+    itself (postgres_url(), the skips of the PostgreSQL-only tests). The demo's tests
+    (played_demo: always its own embedded SQLite) and the pure unit tests use none."""
+    if "database_url" in getattr(item, "fixturenames", ()):
+        return True
+    path = str(item.path)
+    if path not in _module_reads_url:
+        source = Path(path).read_text(encoding="utf-8")
+        _module_reads_url[path] = "postgres_url(" in source or "TEST_DATABASE_URL" in source
+    return _module_reads_url[path]
+
+
+_NO_DATABASE = "cetr_no_database_tests"
+_no_database_key = pytest.StashKey[int]()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, leave out the tests that use no database (see uses_a_database)."""
+    if not postgres_url() or _all_on_postgres():
+        return
+    kept = [item for item in items if uses_a_database(item)]
+    left_out = [item for item in items if not uses_a_database(item)]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
+    config.stash[_no_database_key] = len(left_out)
+    if hasattr(config, "workeroutput"):  # an xdist worker: tell the controller
+        config.workeroutput[_NO_DATABASE] = len(left_out)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    """xdist's controller: every worker collected (and left out) the same tests."""
+    output = getattr(node, "workeroutput", {})
+    if _NO_DATABASE in output:
+        node.config.stash[_no_database_key] = output[_NO_DATABASE]  # type: ignore[attr-defined]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    left_out = terminalreporter.config.stash.get(_no_database_key, None)
+    if left_out:
+        terminalreporter.write_line(
+            f"{left_out} tests that use no database ran on the SQLite pass only "
+            "(TEST_ALL_ON_POSTGRES=1 runs them on PostgreSQL too)"
+        )
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test with the database's URL but not the `database` fixture manages the database
+    itself (migrations from nothing, an emptied schema): the next test gets a new copy."""
+    names = getattr(item, "fixturenames", ())
+    if "database_url" in names and "database" not in names:
+        mark_database_changed()
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -88,8 +171,18 @@ def worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
+_changed = False  # the worker's PostgreSQL database may differ from a fresh copy's schema
+
+
+def mark_database_changed() -> None:
+    """The next test gets a new copy of the template, not the same database put back."""
+    global _changed
+    _changed = True
+
+
 async def reset_postgres(url: str) -> None:
     """An empty schema, for tests of the migrations themselves."""
+    mark_database_changed()
     engine = create_async_engine(url)
     async with engine.begin() as conn:
         await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
@@ -138,15 +231,51 @@ async def _template_for(database_url: str, folder: Path) -> str:
     return _templates[kind]
 
 
+_fresh_states: dict[str, fresh_database.FreshState] = {}  # database -> a new copy's state
+_fast_reset = True  # False once the database cannot be put back (no superuser)
+
+
+async def _put_back(database_url: str) -> bool:
+    """Put this worker's database back to a new copy's state, if that can be done."""
+    global _fast_reset
+    name = make_url(database_url).database or ""
+    if _changed or not _fast_reset or _copy_every_time() or name not in _fresh_states:
+        return False
+    try:
+        conn = await fresh_database.connect(database_url)
+    except (OSError, asyncpg.PostgresError):
+        return False
+    try:
+        await fresh_database.reset(conn, _fresh_states[name])
+        return True
+    except fresh_database.NotResettable:
+        return False
+    except asyncpg.InsufficientPrivilegeError:
+        _fast_reset = False  # session_replication_role needs a superuser
+        return False
+    finally:
+        await conn.close()
+
+
 async def _fresh_copy(database_url: str, folder: Path) -> None:
+    global _changed
     template = await _template_for(database_url, folder)
     if database_url.startswith("postgresql"):
-        name, source = make_url(database_url).database, make_url(template).database
+        if await _put_back(database_url):
+            return
+        name, source = make_url(database_url).database or "", make_url(template).database
         await _postgres_admin(
             postgres_url() or "",
             f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
             f'CREATE DATABASE "{name}" TEMPLATE "{source}"',
         )
+        _changed = False
+        if name not in _fresh_states:
+            conn = await fresh_database.connect(database_url)
+            try:
+                _fresh_states[name] = await fresh_database.capture(conn)
+            finally:
+                await conn.close()
     else:
         target = make_url(database_url).database
         assert target
