@@ -83,8 +83,9 @@ async def write_everywhere(svc: Services, database_url: str) -> None:
 
 
 async def test_a_database_put_back_equals_the_template(
-    database: Database, database_url: str, svc: Services, template_folder: Path
+    database: Database, database_url: str, svc: Services, template_folder: Path, monkeypatch
 ):
+    monkeypatch.delenv("TEST_DATABASE_RESET", raising=False)  # the put-back, whatever is set
     await assert_equals_the_template(database_url)  # as this test was given it
     before = await database_oid(database_url)
     await write_everywhere(svc, database_url)
