@@ -61,15 +61,12 @@ async def tell_coordinators(
         if row_key in known:
             continue
         session.add(
-            Reminder(
+            Reminder.due_now(
+                now,
                 key=row_key,
                 kind=kind,
                 review_id=review_id,
                 chat_id=chat,
-                due_at=now,
-                send_after=now,
-                status="pending",
-                attempts=0,
                 payload=payload,
             )
         )

@@ -92,14 +92,11 @@ async def mark_unreachable(svc: Services, person_id: int) -> bool:
         # No review here: the coordinators of every team with a review they are in.
         for chat in await coordinator_chats_for_person(svc.settings, session, person_id):
             session.add(
-                Reminder(
+                Reminder.due_now(
+                    now,
                     key=f"{ReminderKind.COORD_UNREACHABLE}:n{person_id}:{stamp}:c{chat}",
                     kind=ReminderKind.COORD_UNREACHABLE,
                     chat_id=chat,
-                    due_at=now,
-                    send_after=now,
-                    status=ReminderStatus.PENDING,
-                    attempts=0,
                     payload={"person_id": person_id},
                 )
             )

@@ -588,14 +588,11 @@ async def _tell_coordinators(svc: Services, session: AsyncSession, req: DataRequ
         if key in known:
             continue
         session.add(
-            Reminder(
+            Reminder.due_now(
+                now,
                 key=key,
                 kind=kind,
                 chat_id=chat,
-                due_at=now,
-                send_after=now,
-                status=ReminderStatus.PENDING,
-                attempts=0,
                 payload={"request_id": req.id},
             )
         )
@@ -678,15 +675,12 @@ async def _tell_person(svc: Services, session: AsyncSession, req: DataRequest, w
         return
     now = svc.now()
     session.add(
-        Reminder(
+        Reminder.due_now(
+            now,
             key=f"{ReminderKind.DATA_DECLINED}:q{req.id}",
             kind=ReminderKind.DATA_DECLINED,
             person_id=person.id,
             chat_id=person.chat_id,
-            due_at=now,
-            send_after=now,
-            status=ReminderStatus.PENDING,
-            attempts=0,
             payload={"request_id": req.id, "why": why},
         )
     )
@@ -707,15 +701,12 @@ async def _queue_copy(svc: Services, session: AsyncSession, req: DataRequest) ->
     now = svc.now()
     for fmt in EXPORT_FORMATS:
         session.add(
-            Reminder(
+            Reminder.due_now(
+                now,
                 key=f"{ReminderKind.DATA_EXPORT}:q{req.id}:{fmt}",
                 kind=ReminderKind.DATA_EXPORT,
                 person_id=person.id,
                 chat_id=person.chat_id,
-                due_at=now,
-                send_after=now,
-                status=ReminderStatus.PENDING,
-                attempts=0,
                 payload={"request_id": req.id, "format": fmt},
             )
         )

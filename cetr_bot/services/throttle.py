@@ -58,14 +58,11 @@ async def _tell_admins_once(svc: Services, session: AsyncSession, count: int) ->
     stamp = now.strftime("%Y%m%d%H%M%S")
     for chat in await admin_chats(svc.settings, session):
         session.add(
-            Reminder(
+            Reminder.due_now(
+                now,
                 key=f"{ReminderKind.ADMIN_BAD_TOKENS}:{stamp}:c{chat}",
                 kind=ReminderKind.ADMIN_BAD_TOKENS,
                 chat_id=chat,
-                due_at=now,
-                send_after=now,
-                status="pending",
-                attempts=0,
                 payload={"failures": count, "minutes": minutes},
             )
         )

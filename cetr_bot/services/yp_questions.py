@@ -21,7 +21,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cetr_bot.domain import ReminderKind, ReminderStatus
+from cetr_bot.domain import ReminderKind
 from cetr_bot.services import deputies, events, flows, plain_words
 from cetr_bot.services.context import Actor, Services, audit, staff_role
 from cetr_bot.services.errors import Invalid, NotAllowed, NotFound
@@ -219,17 +219,14 @@ async def _send_answer(svc: Services, session: AsyncSession, answer: FeedbackQue
         return False
     now = svc.now()
     session.add(
-        Reminder(
+        Reminder.due_now(
+            now,
             key=f"{ReminderKind.YP_ANSWER}:r{answer.review_id}:a{answer.id}",
             kind=ReminderKind.YP_ANSWER,
             review_id=answer.review_id,
             participant_id=place.id,
             person_id=person.id,
             chat_id=person.chat_id,
-            due_at=now,
-            send_after=now,
-            status=ReminderStatus.PENDING,
-            attempts=0,
             payload={"answer_id": answer.id},
         )
     )

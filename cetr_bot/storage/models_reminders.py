@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from cetr_bot.domain import ReminderStatus
 from cetr_bot.storage.encrypted import EncryptedJSON
 from cetr_bot.storage.models import Base
 from cetr_bot.storage.types import UTCDateTime, utcnow
@@ -69,3 +70,29 @@ class Reminder(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @classmethod
+    def due_now(
+        cls,
+        now: datetime,
+        *,
+        key: str,
+        kind: str,
+        chat_id: int,
+        payload: dict[str, Any],
+        **ids: Any,
+    ) -> Reminder:
+        """A message to send as soon as it can go (a notice, an answer, an alert to the
+        administrators): pending from `now`; its unique `key` makes it happen once.
+        `ids`: review_id, participant_id, person_id where it has them."""
+        return cls(
+            key=key,
+            kind=kind,
+            chat_id=chat_id,
+            due_at=now,
+            send_after=now,
+            status=ReminderStatus.PENDING,
+            attempts=0,
+            payload=payload,
+            **ids,
+        )
